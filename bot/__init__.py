@@ -1,0 +1,1 @@
+"""Wiring: configuration, start-up, channels, dispatch, rendering and the CLI."""

@@ -1,0 +1,166 @@
+"""The `hamletbot` command line: run the bot, try it on the console, import data, make invites."""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from bot.app import running_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+def _settings(config: Path | None) -> Settings:
+    """--config, else $HAMLETBOT_CONFIG, else ./config.toml if present, else the defaults."""
+    path = config or (Path(os.environ["HAMLETBOT_CONFIG"]) if os.environ.get("HAMLETBOT_CONFIG")
+                      else DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    try:
+        settings = load_settings(path)
+        settings.check_secrets()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure(settings.logging)
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file (TOML). Default: $HAMLETBOT_CONFIG, then ./config.toml, "
+                   "then built-in defaults (SQLite file, console).")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
+    """hamletbot: reporting, progress and benefit answers for hamlet outreach."""
+    ctx.obj = config
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return _settings(ctx.find_root().obj)
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Load the demo data (once) and sign in as a demo user.")
+@click.option("--as", "who", type=click.Choice(["staff", "coordinator", "admin"]),
+              default="staff", show_default=True, help="Which demo user to be (with --demo).")
+@click.pass_context
+def console(ctx: click.Context, demo: bool, who: str) -> None:
+    """Talk to the bot in this terminal (or through a pipe), no token needed."""
+    from bot.console import ConsoleChannel
+    from bot.demo import DEMO_USERS, demo_invite, demo_member, load_demo
+
+    settings = settings_of(ctx)
+
+    async def main() -> None:
+        async with running_app(settings) as app:
+            user_id, name = "console-user", "Người dùng console"
+            if demo:
+                async with app.sessions() as session:
+                    now = app.clock()
+                    loaded = await load_demo(now.astimezone(app.tz).date(), session=session)
+                    member = await demo_member(who, session=session)
+                    code = await demo_invite(now, session=session)
+                    await session.commit()
+                user_id, name = member.user_id, member.display_name
+                click.echo(("Loaded the demo data. " if loaded else "") +
+                           f"You are {name} ({who}, {DEMO_USERS[who][3]}). "
+                           f"Try /dangky 5, /huy, /tiendo, /trogiup; an unused invite code "
+                           f"for /thamgia: {code}\n", err=True)
+            channel = ConsoleChannel(user_id=user_id, display_name=name, clock=app.clock)
+            await channel.start(app.dispatcher.handle)
+
+    asyncio.run(main())
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the bot on the configured channels (the console when no token is set)."""
+    settings = settings_of(ctx)
+    channels = settings.active_channels()
+    if channels == ["console"]:
+        ctx.invoke(console)
+        return
+    raise click.ClickException(f"channels {', '.join(channels)} are not available yet")
+
+
+def _import_command(kind: str) -> click.Command:
+    @click.command(name="import", help=f"Import {kind} from a CSV file: all rows or none.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.pass_context
+    def command(ctx: click.Context, file: Path) -> None:
+        from bot.importer import ImportFailed, import_file, row_count
+
+        settings = settings_of(ctx)
+
+        async def main() -> int:
+            async with running_app(settings) as app, app.sessions() as session:
+                with click.progressbar(length=row_count(file), label=f"Importing {kind}",
+                                       file=sys.stderr) as bar:
+                    count = await import_file(file, kind, session=session,
+                                              tick=lambda: bar.update(1))
+                await session.commit()
+                return count
+
+        try:
+            count = asyncio.run(main())
+        except ImportFailed as exc:
+            for line in exc.errors:
+                click.echo(line, err=True)
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Imported {count} {kind} row(s) from {file}.")
+
+    return command
+
+
+for _kind, _help in (("units", "Units: code,name,kind,parent_code."),
+                     ("targets", "Targets: unit_code,programme,year,value."),
+                     ("baselines", "Counts achieved before the bot: unit_code,programme,date,count.")):
+    _group = click.Group(name=_kind, help=_help)
+    _group.add_command(_import_command(_kind))
+    cli.add_command(_group)
+
+
+@cli.group()
+def invite() -> None:
+    """Invite codes for staff and coordinators."""
+
+
+@invite.command("create")
+@click.option("--unit", "unit_code", required=True, help="Unit code, e.g. LM-KV1.")
+@click.option("--role", type=click.Choice(["staff", "coordinator"]), required=True)
+@click.option("--days", type=click.IntRange(1, 90), default=14, show_default=True,
+              help="Days until the code expires.")
+@click.option("--uses", type=click.IntRange(1, 500), default=1, show_default=True,
+              help="How many people may join with it.")
+@click.pass_context
+def invite_create(ctx: click.Context, unit_code: str, role: str, days: int, uses: int) -> None:
+    """Create an invite code; it is shown once and stored only hashed."""
+    from handlers.onboarding import create_invite
+    from models.units import unit_by_code
+
+    settings = settings_of(ctx)
+
+    async def main() -> str:
+        async with running_app(settings) as app, app.sessions() as session:
+            unit = await unit_by_code(unit_code.upper(), session=session)
+            if unit is None:
+                raise click.ClickException(f"no unit with code {unit_code}")
+            if role == "staff" and unit.kind != "hamlet":
+                raise click.ClickException("staff invites are for hamlets; "
+                                           f"{unit.code} is a {unit.kind}")
+            code = await create_invite(unit, role, now=app.clock(), days=days, uses=uses,
+                                       session=session)
+            await session.commit()
+            return code
+
+    code = asyncio.run(main())
+    click.echo(f"Invite for {role} of {unit_code.upper()} (valid {days} days, {uses} use(s)): {code}")
+    click.echo(f"They join by sending the bot: /thamgia {code}")
+
+
+def main() -> None:
+    cli(prog_name="hamletbot")

@@ -1,0 +1,144 @@
+"""Settings: one validated object, built in main and passed down.
+
+Values come from a TOML file (config.example.toml documents every key); with no file the
+embedded defaults run the bot on a local SQLite file with the console channel. Secrets are
+never in the file: the file names environment variables that hold them.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Values copied from documentation that must never reach production.
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "your-token-here", "token", "secret",
+                       "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "xxx"}
+
+
+class ConfigError(Exception):
+    """A bad configuration; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///hamletbot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+
+class BotSettings(_Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    channels: list[Literal["console", "telegram", "zalo"]] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)  # "platform:user_id" granted admin on join
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+class ReportingSettings(_Section):
+    max_per_report: int = Field(500, ge=1, le=100_000)
+    confirm_above: int = Field(50, ge=1)
+    undo_hours: int = Field(48, ge=1, le=24 * 30)
+    max_text_length: int = Field(1000, ge=50)
+
+    @model_validator(mode="after")
+    def _order(self) -> "ReportingSettings":
+        if self.confirm_above > self.max_per_report:
+            raise ValueError("confirm_above must not exceed max_per_report")
+        return self
+
+
+class PlatformSettings(_Section):
+    token_env: str
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret_env: str = ""
+    base_url: str = ""
+
+    def token(self) -> str | None:
+        return _secret(self.token_env)
+
+    def webhook_secret(self) -> str | None:
+        return _secret(self.webhook_secret_env) if self.webhook_secret_env else None
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Settings(_Section):
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
+    reporting: ReportingSettings = Field(default_factory=ReportingSettings)
+    telegram: PlatformSettings = Field(default_factory=lambda: PlatformSettings(
+        token_env="HAMLETBOT_TELEGRAM_TOKEN", webhook_secret_env="HAMLETBOT_TELEGRAM_SECRET"))
+    zalo: PlatformSettings = Field(default_factory=lambda: PlatformSettings(
+        token_env="HAMLETBOT_ZALO_TOKEN", webhook_secret_env="HAMLETBOT_ZALO_SECRET",
+        base_url="https://bot-api.zaloplatforms.com"))
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    def active_channels(self) -> list[str]:
+        """Configured channels, or: every platform that has a token, else the console."""
+        if self.bot.channels:
+            return list(self.bot.channels)
+        found = [name for name in ("telegram", "zalo") if getattr(self, name).token()]
+        return found or ["console"]
+
+    def check_secrets(self) -> None:
+        """Each channel in use needs its token; placeholders are refused."""
+        for name in self.active_channels():
+            if name == "console":
+                continue
+            platform: PlatformSettings = getattr(self, name)
+            if not platform.token():
+                raise ConfigError(f"{name}.token_env: environment variable "
+                                  f"{platform.token_env} is not set")
+            if platform.mode == "webhook" and not platform.webhook_secret():
+                raise ConfigError(f"{name}.webhook_secret_env: environment variable "
+                                  f"{platform.webhook_secret_env or '(unset)'} is not set")
+
+
+def _secret(env_name: str) -> str | None:
+    value = os.environ.get(env_name, "")
+    if value.strip().lower() in PLACEHOLDER_SECRETS:
+        if value:
+            raise ConfigError(f"environment variable {env_name} holds an example "
+                              "placeholder; put the real secret there")
+        return None
+    return value
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate; errors name the bad key (e.g. `reporting.undo_hours`)."""
+    data: dict = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"invalid configuration: {problems}") from None

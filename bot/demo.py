@@ -1,0 +1,55 @@
+"""The demo data set, loaded once, and the console's demo users."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.importer import import_baselines, import_targets, import_units, read_csv
+from handlers.onboarding import create_invite
+from models.members import Member, member_of
+from models.units import unit_by_code
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo"
+DEMO_YEAR = 2025  # the year the demo figures were published for
+DEMO_USERS = {  # --as → (user id, display name, role, unit code)
+    "staff": ("demo-staff", "Chị Lan (cán bộ Khu vực 1)", "staff", "LM-KV1"),
+    "coordinator": ("demo-coordinator", "Anh Minh (BCĐ phường Long Mỹ)", "coordinator", "LM"),
+    "admin": ("demo-admin", "Quản trị viên thành phố", "admin", "CT"),
+}
+
+
+async def load_demo(today: date, *, session: AsyncSession) -> bool:
+    """Load the demo units, targets and baselines into `today`'s year; False if already there."""
+    if await unit_by_code("CT", session=session) is not None:
+        return False
+    await import_units(read_csv(DEMO_DIR / "units.csv", "units"), session=session)
+    targets = read_csv(DEMO_DIR / "targets.csv", "targets")
+    for _, row in targets.rows:
+        row["year"] = str(today.year)
+    await import_targets(targets, session=session)
+    baselines = read_csv(DEMO_DIR / "baselines.csv", "baselines")
+    published = date.fromisoformat(baselines.rows[0][1]["date"]).replace(year=today.year)
+    for _, row in baselines.rows:
+        row["date"] = min(published, today).isoformat()
+    await import_baselines(baselines, session=session)
+    return True
+
+
+async def demo_member(who: str, *, session: AsyncSession) -> Member:
+    """The console user for `--as who`, created on first use."""
+    user_id, name, role, code = DEMO_USERS[who]
+    member = await member_of("console", user_id, session=session)
+    if member is None:
+        unit = await unit_by_code(code, session=session)
+        member = Member(platform="console", user_id=user_id, display_name=name, role=role,
+                        unit_id=unit.id)
+        session.add(member)
+    return member
+
+
+async def demo_invite(now: datetime, *, session: AsyncSession) -> str:
+    """A fresh staff invite for another demo hamlet, to try /thamgia."""
+    unit = await unit_by_code("MT-MK", session=session)
+    return await create_invite(unit, "staff", now=now, days=7, uses=1, session=session)

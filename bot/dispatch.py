@@ -1,0 +1,161 @@
+"""The dispatcher: one incoming message → one transaction → replies, sent after commit.
+
+The message's idempotency key is written with its effects, so a redelivered message (or
+one delivered to two instances at once) changes nothing and gets the same answer.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.commands import parse, suggest
+from handlers.context import Context, Rules
+from handlers.registry import EDITABLE, EDITED_OTHER, FREE_TEXT, ROUTES
+from handlers.types import Choice, Incoming, Reply
+from models.base import as_utc
+from models.members import chat_link, member_of
+from models.processed import PendingChoice, ProcessedMessage, pending_choice, processed
+from models.units import Unit
+
+log = logging.getLogger(__name__)
+
+CHOICE_TTL = timedelta(hours=24)
+_PRESSED = re.compile(r"^c:(?P<token>[a-z0-9]{1,16}):(?P<index>\d{1,2})$")
+_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+
+
+class Dispatcher:
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
+                 rules: Rules, clock: Callable[[], datetime], policy: Any = None) -> None:
+        self.sessions = sessions
+        self.render = render
+        self.rules = rules
+        self.clock = clock
+        self.policy = policy
+
+    async def handle(self, msg: Incoming) -> list[Reply]:
+        """Answer one message; [] when it is not for the bot (group chatter)."""
+        if not self._for_us(msg):
+            return []
+        try:
+            return await self._handle_once(msg)
+        except IntegrityError:
+            # The same message was handled concurrently (another instance, a redelivery
+            # racing the first): that transaction won; answer what it answered.
+            async with self.sessions() as session:
+                done = await processed(msg.key, session=session)
+            if done is None:
+                raise
+            return _decode(done.replies)
+
+    def _for_us(self, msg: Incoming) -> bool:
+        if msg.chat_kind == "private" or msg.addressed_to_bot or msg.is_choice:
+            return True
+        return msg.text.lstrip().startswith("/")
+
+    async def _handle_once(self, msg: Incoming) -> list[Reply]:
+        async with self.sessions() as session:
+            done = await processed(msg.key, session=session)
+            if done is not None:
+                return _decode(done.replies)
+            ctx = await self._context(msg, session)
+            replies = await self._route(msg, ctx)
+            replies = await self._offer_choices(msg, replies, session)
+            session.add(ProcessedMessage(key=msg.key, replies=_encode(replies)))
+            await session.commit()
+        return replies
+
+    async def _context(self, msg: Incoming, session: AsyncSession) -> Context:
+        member = await member_of(msg.platform, msg.user_id, session=session)
+        unit = None
+        if msg.chat_kind == "group":
+            link = await chat_link(msg.platform, msg.chat_id, session=session)
+            if link is not None and link.active:
+                unit = await session.get(Unit, link.unit_id)
+        return Context(session=session, member=member, chat_unit=unit, rules=self.rules,
+                       now=self.clock(), render=self.render, policy=self.policy)
+
+    async def _route(self, msg: Incoming, ctx: Context) -> list[Reply]:
+        if len(msg.text) > self.rules.max_text_length:
+            return ctx.reply("common/too_long.j2", limit=self.rules.max_text_length)
+        text = msg.text
+        if not msg.is_edit:
+            chosen = await self._resolve_choice(msg, ctx)
+            if isinstance(chosen, list):
+                return chosen
+            text = chosen or text
+        parsed = parse(text, msg.bot_username)
+        if parsed.for_other_bot:
+            return []
+        ctx.command, ctx.args = parsed.name, parsed.args
+        if msg.is_edit and parsed.name not in EDITABLE:
+            return await EDITED_OTHER(msg, ctx)
+        if parsed.name == "?":
+            return ctx.reply("common/unknown_command.j2", typed=parsed.typed[:30],
+                             nearest=suggest(parsed.typed))
+        if parsed.name:
+            return await ROUTES[parsed.name](msg, ctx)
+        if not text.strip():
+            return []
+        return await FREE_TEXT(msg, ctx)
+
+    async def _resolve_choice(self, msg: Incoming, ctx: Context) -> str | list[Reply] | None:
+        """A pressed button (`c:token:i`) or a bare number answering the last choices shown.
+
+        Returns the chosen payload, a reply when the choice is stale or out of range, or
+        None when the message is not a choice at all.
+        """
+        pressed = _PRESSED.match(msg.text.strip())
+        number = _NUMBER.match(msg.text)
+        if not pressed and not number:
+            return None
+        pending = await pending_choice(msg.platform, msg.chat_id, msg.user_id,
+                                       session=ctx.session)
+        stale = (pending is None or as_utc(pending.expires_at) <= ctx.now
+                 or (pressed and pressed["token"] != pending.payloads[0]))
+        if stale:
+            if pressed or msg.chat_kind == "private":
+                return ctx.reply("common/choice_expired.j2")
+            return None
+        index = int(pressed["index"] if pressed else number.group(1))
+        options = pending.payloads[1:]
+        if not 1 <= index <= len(options):
+            return ctx.reply("common/choice_out_of_range.j2", count=len(options))
+        await ctx.session.delete(pending)
+        return options[index - 1]
+
+    async def _offer_choices(self, msg: Incoming, replies: list[Reply],
+                             session: AsyncSession) -> list[Reply]:
+        """Remember the last choices in the database (they survive restarts and work across
+        instances) and turn each payload into a short button id `c:token:i`."""
+        with_choices = [r for r in replies if r.choices]
+        if not with_choices:
+            return replies
+        reply = with_choices[-1]
+        token = secrets.token_hex(4)
+        pending = await pending_choice(msg.platform, msg.chat_id, msg.user_id, session=session)
+        if pending is None:
+            pending = PendingChoice(platform=msg.platform, chat_id=msg.chat_id,
+                                    user_id=msg.user_id, payloads=[], expires_at=self.clock())
+        pending.payloads = [token, *(c.payload for c in reply.choices)]
+        pending.expires_at = self.clock() + CHOICE_TTL
+        session.add(pending)
+        buttons = tuple(Choice(c.label, f"c:{token}:{i}") for i, c in enumerate(reply.choices, 1))
+        return [Reply(r.text, r.image, buttons) if r is reply else r for r in replies]
+
+
+def _encode(replies: list[Reply]) -> list[dict]:
+    return [{"text": r.text, "choices": [[c.label, c.payload] for c in r.choices]}
+            for r in replies]
+
+
+def _decode(stored: list[dict]) -> list[Reply]:
+    return [Reply(r["text"], choices=tuple(Choice(l, p) for l, p in r["choices"]))
+            for r in stored]

@@ -1,0 +1,53 @@
+"""Rendering: jinja2 over templates/, with Vietnamese number and date filters from Babel."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+LOCALE = "vi_VN"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def num(value: int | float) -> str:
+    """1215 → '1.215'."""
+    return format_decimal(value, locale=LOCALE)
+
+
+def pct(ratio: float | None) -> str:
+    """0.8052 → '80,52%'; None (no target) → '–'."""
+    if ratio is None:
+        return "–"
+    return format_percent(ratio, format="#,##0.00%", locale=LOCALE)
+
+
+def vnd(value: int | float) -> str:
+    """3000000 → '3.000.000 đ'."""
+    return f"{num(value)} đ"
+
+
+def vdate(value: date) -> str:
+    """date(2026, 7, 1) → '01/07/2026'."""
+    return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    env = Environment(loader=FileSystemLoader(templates_dir), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                      autoescape=False)
+    env.filters.update(num=num, pct=pct, vnd=vnd, date=vdate)
+    return env
+
+
+def make_renderer(templates_dir: Path = TEMPLATES_DIR) -> Callable[..., str]:
+    """render("reporting/accepted.j2", **data) -> the text, stripped."""
+    env = make_environment(templates_dir)
+
+    def render(name: str, **data: Any) -> str:
+        return env.get_template(name).render(**data).strip()
+
+    return render

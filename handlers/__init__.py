@@ -1,0 +1,1 @@
+"""One module per job; plain async functions that decide and return replies."""

@@ -1,0 +1,97 @@
+"""Joining with an invite code (/start code, /thamgia code), and linking a group (/lienket)."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from handlers.access import refuse_non_member
+from handlers.context import Context
+from handlers.types import Incoming, Reply
+from models.base import as_utc
+from models.members import ChatLink, Invite, Member, chat_link, hash_code, invite_by_code
+from models.units import Unit, is_within, unit_by_code
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+
+
+async def start(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/start [code]: join with a code, or a welcome with what the bot can do."""
+    if ctx.args:
+        return await join(msg, ctx)
+    return ctx.reply("onboarding/welcome.j2", member=ctx.member,
+                     unit=await _unit_of(ctx))
+
+
+async def join(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/thamgia code: become staff or coordinator of the unit the code was made for."""
+    code = ctx.args.split()[0] if ctx.args.split() else ""
+    if not code:
+        return ctx.reply("onboarding/missing_code.j2")
+    if msg.chat_kind == "group":
+        return ctx.reply("onboarding/join_in_private.j2")
+    invite = await invite_by_code(code, session=ctx.session) if len(code) <= 64 else None
+    if invite is None:
+        return ctx.reply("onboarding/bad_code.j2")
+    if as_utc(invite.expires_at) <= ctx.now:
+        return ctx.reply("onboarding/expired.j2")
+    if invite.uses_left <= 0:
+        return ctx.reply("onboarding/used_up.j2")
+    unit = await ctx.session.get(Unit, invite.unit_id)
+    member = ctx.member
+    if member and member.active and (member.unit_id, member.role) == (unit.id, invite.role):
+        return ctx.reply("onboarding/already.j2", unit=unit, role=member.role)
+    moved_from = None
+    if member is None:
+        member = Member(platform=msg.platform, user_id=msg.user_id,
+                        display_name=msg.display_name[:200], role=invite.role, unit_id=unit.id)
+    else:
+        if member.active and member.unit_id != unit.id:
+            moved_from = await ctx.session.get(Unit, member.unit_id)
+        member.role, member.unit_id, member.active = invite.role, unit.id, True
+        member.display_name = msg.display_name[:200]
+    invite.uses_left -= 1
+    ctx.session.add_all([member, invite])
+    return ctx.reply("onboarding/joined.j2", unit=unit, role=invite.role, moved_from=moved_from)
+
+
+async def link_group(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/lienket code: a coordinator links this group to a unit under them."""
+    refusal = refuse_non_member(ctx)
+    if refusal:
+        return refusal
+    if msg.chat_kind != "group":
+        return ctx.reply("onboarding/link_only_group.j2")
+    if ctx.member.role not in ("coordinator", "admin"):
+        return ctx.reply("onboarding/link_not_coordinator.j2")
+    code = ctx.args.split()[0] if ctx.args.split() else ""
+    if not code:
+        return ctx.reply("onboarding/link_missing_code.j2")
+    unit = await unit_by_code(code.upper()[:64], session=ctx.session)
+    if unit is None:
+        return ctx.reply("onboarding/link_unknown_unit.j2", code=code[:30])
+    if ctx.member.role != "admin" and not await is_within(unit.id, ctx.member.unit_id,
+                                                          session=ctx.session):
+        return ctx.reply("onboarding/link_outside.j2", unit=unit)
+    link = await chat_link(msg.platform, msg.chat_id, session=ctx.session)
+    if link is None:
+        link = ChatLink(platform=msg.platform, chat_id=msg.chat_id, unit_id=unit.id)
+    link.unit_id, link.active, link.linked_by, link.linked_at = (
+        unit.id, True, ctx.member.id, ctx.now)
+    ctx.session.add(link)
+    return ctx.reply("onboarding/linked.j2", unit=unit)
+
+
+async def _unit_of(ctx: Context) -> Unit | None:
+    if ctx.member is None or not ctx.member.active:
+        return None
+    return await ctx.session.get(Unit, ctx.member.unit_id)
+
+
+async def create_invite(unit: Unit, role: str, *, now: datetime, days: int, uses: int,
+                        session: AsyncSession) -> str:
+    """Make a new code; only its hash is stored, so it is shown once, to its creator."""
+    code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(2))
+    session.add(Invite(code_hash=hash_code(code), unit_id=unit.id, role=role,
+                       expires_at=now + timedelta(days=days), uses_left=uses))
+    return code

@@ -1,0 +1,34 @@
+"""Which handler answers which command; the dispatcher routes through this table."""
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from handlers import help, onboarding, progress, reporting
+from handlers.context import Context
+from handlers.types import Incoming, Reply
+
+Handler = Callable[[Incoming, Context], Awaitable[list[Reply]]]
+
+ROUTES: dict[str, Handler] = {
+    "start": onboarding.start,
+    "thamgia": onboarding.join,
+    "lienket": onboarding.link_group,
+    "dangky": reporting.report,
+    "bhyt": reporting.report_hi,
+    "huy": reporting.undo,
+    "boqua": reporting.cancel,
+    "tiendo": progress.progress,
+    "trogiup": help.help_for_role,
+}
+
+# Commands whose edits are corrections; an edit of anything else is not re-run.
+EDITABLE = {"dangky", "bhyt"}
+
+
+async def free_text(msg: Incoming, ctx: Context) -> list[Reply]:
+    """Text that is not a command: in a private chat, point to the menu."""
+    return ctx.reply("common/not_understood.j2")
+
+
+FREE_TEXT: Handler = free_text
+EDITED_OTHER: Handler = reporting.edited_other

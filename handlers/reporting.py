@@ -1,0 +1,116 @@
+"""Reporting sign-ups: /dangky, /bhyt, /huy, and edits of a report message."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.access import refuse_reporter
+from handlers.context import Context
+from handlers.counts import CONFIRM_WORD, Counts, parse_counts
+from handlers.types import Choice, Incoming, Reply
+from models.base import as_utc
+from models.ledger import Report, entries_of_message, last_report_of
+from models.progress import unit_progress
+from models.units import Unit
+
+
+async def report(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/dangky N [bhyt M]: N voluntary SI sign-ups (and M household HI) for my hamlet today."""
+    return await _report(msg, ctx, first="bhxh_tn")
+
+
+async def report_hi(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/bhyt M: M household health insurance sign-ups for my hamlet today."""
+    return await _report(msg, ctx, first="bhyt")
+
+
+async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
+    refusal = await refuse_reporter(msg, ctx)
+    if refusal:
+        return refusal
+    counts = parse_counts(ctx.args, first, ctx.rules.max_per_report)
+    if counts.error:
+        return ctx.reply(f"reporting/{counts.error}.j2", bad=counts.bad,
+                         cap=ctx.rules.max_per_report, command=ctx.command)
+    if msg.is_edit:
+        return await _correct(msg, ctx, counts)
+    if counts.total > ctx.rules.confirm_above and not counts.confirmed:
+        return _ask_to_confirm(ctx, counts)
+    await _write(msg, ctx, counts)
+    return await _accepted(ctx, counts, template="reporting/accepted.j2")
+
+
+def _ask_to_confirm(ctx: Context, counts: Counts) -> list[Reply]:
+    words = " ".join(f"{'bhyt ' if p == 'bhyt' else ''}{n}" for p, n in counts.values.items())
+    yes = ctx.render("reporting/confirm_yes.j2")
+    no = ctx.render("reporting/confirm_no.j2")
+    return [Reply(ctx.render("reporting/confirm.j2", counts=counts.values),
+                  choices=(Choice(yes, f"/dangky {words} {CONFIRM_WORD}"), Choice(no, "/boqua")))]
+
+
+async def _write(msg: Incoming, ctx: Context, counts: Counts) -> None:
+    day = msg.time.astimezone(ctx.rules.tz).date()
+    for programme, count in counts.values.items():
+        ctx.session.add(Report(
+            unit_id=ctx.member.unit_id, programme=programme, count=count, local_date=day,
+            created_at=ctx.now, member_id=ctx.member.id, kind="report",
+            source_key=f"{msg.key}:{programme}", message_ref=msg.message_ref))
+
+
+async def _accepted(ctx: Context, counts: Counts, *, template: str, **extra) -> list[Reply]:
+    await ctx.session.flush()
+    hamlet = await ctx.session.get(Unit, ctx.member.unit_id)
+    rows = await unit_progress(hamlet, ctx.local_now.year, session=ctx.session)
+    return ctx.reply(template, unit=hamlet, counts=counts.values, rows=rows, **extra)
+
+
+async def _correct(msg: Incoming, ctx: Context, counts: Counts) -> list[Reply]:
+    """An edited report: reverse what the message still counts, then count the new figures."""
+    live = _live(await entries_of_message(msg.message_ref, session=ctx.session))
+    before = {e.programme: e.count for e in live}
+    _reverse(live, msg, ctx, kind="undo")
+    await _write(msg, ctx, counts)
+    return await _accepted(ctx, counts, template="reporting/corrected.j2", before=before)
+
+
+async def undo(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/huy: undo my last report, within the configured window (48 hours by default)."""
+    refusal = await refuse_reporter(msg, ctx)
+    if refusal:
+        return refusal
+    entries = await last_report_of(ctx.member.id, session=ctx.session)
+    if not entries:
+        return ctx.reply("reporting/nothing_to_undo.j2")
+    if ctx.now - as_utc(entries[0].created_at) > timedelta(hours=ctx.rules.undo_hours):
+        return ctx.reply("reporting/undo_too_late.j2", hours=ctx.rules.undo_hours,
+                         day=entries[0].local_date)
+    _reverse(entries, msg, ctx, kind="undo")
+    counts = Counts(values={e.programme: e.count for e in entries})
+    return await _accepted(ctx, counts, template="reporting/undone.j2", day=entries[0].local_date)
+
+
+async def cancel(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/boqua: the "no" of a confirmation; nothing is written."""
+    return ctx.reply("reporting/cancelled.j2")
+
+
+def _live(entries: list[Report]) -> list[Report]:
+    """Report entries of a message that no later entry reverses."""
+    reversed_ids = {e.reverses_id for e in entries if e.reverses_id}
+    return [e for e in entries if e.kind == "report" and e.id not in reversed_ids]
+
+
+def _reverse(entries: list[Report], msg: Incoming, ctx: Context, *, kind: str) -> None:
+    # A reversal keeps the original's date, so the day and week it counted for are corrected.
+    for entry in entries:
+        ctx.session.add(Report(
+            unit_id=entry.unit_id, programme=entry.programme, count=-entry.count,
+            local_date=entry.local_date, created_at=ctx.now, member_id=ctx.member.id,
+            kind=kind, reverses_id=entry.id, source_key=f"{msg.key}:{kind}:{entry.id}",
+            message_ref=entry.message_ref))
+
+
+async def edited_other(msg: Incoming, ctx: Context) -> list[Reply]:
+    """An edit that is not a report: if the message had counted, say the count stands."""
+    if _live(await entries_of_message(msg.message_ref, session=ctx.session)):
+        return ctx.reply("reporting/edit_not_report.j2")
+    return []

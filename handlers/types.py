@@ -1,0 +1,57 @@
+"""Platform-neutral message types shared by channels (bot/) and handlers.
+
+Channels translate platform payloads into `Incoming` and render `Reply`; handlers only
+ever see these types. Ids are strings on every platform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ChatKind = Literal["private", "group"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    platform: str
+    chat_id: str
+    chat_kind: ChatKind
+    user_id: str
+    display_name: str
+    text: str
+    message_id: str
+    time: datetime  # UTC, timezone-aware
+    is_edit: bool = False
+    # Set by the channel: the message mentions the bot or replies to one of its messages.
+    addressed_to_bot: bool = False
+    # The bot's own username on this platform, so `/cmd@name` can be told apart.
+    bot_username: str = ""
+    # A pressed button (Telegram callback query) carries the choice payload as `text`.
+    is_choice: bool = False
+    # Distinguishes redeliveries of one edit from a second edit of the same message.
+    edit_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: one platform message (or one edit of it) is handled once."""
+        base = f"{self.platform}:{self.chat_id}:{self.message_id}"
+        return f"{base}:edit:{self.edit_id}" if self.is_edit else base
+
+    @property
+    def message_ref(self) -> str:
+        """The original message, shared by all its edits."""
+        return f"{self.platform}:{self.chat_id}:{self.message_id}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    payload: str  # dispatched as if the user had typed it
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    image: bytes | None = None
+    choices: tuple[Choice, ...] = field(default_factory=tuple)

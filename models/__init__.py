@@ -1,0 +1,15 @@
+"""SQLModel tables and the queries that belong to them.
+
+Importing this package registers every table on `SQLModel.metadata` (Alembic reads it).
+"""
+from models.faq import FaqLog
+from models.ledger import Report
+from models.members import ChatLink, Invite, Member
+from models.outbox import Outbox
+from models.processed import PendingChoice, ProcessedMessage
+from models.units import Target, Unit
+
+__all__ = [
+    "ChatLink", "FaqLog", "Invite", "Member", "Outbox", "PendingChoice",
+    "ProcessedMessage", "Report", "Target", "Unit",
+]

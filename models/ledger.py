@@ -1,0 +1,58 @@
+"""The append-only report ledger: achieved = the sum of entries over a unit's subtree."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import UtcField, utcnow
+
+ENTRY_KINDS = ("report", "undo", "baseline", "correction")
+
+
+class Report(SQLModel, table=True):
+    """One ledger entry. Never updated, never deleted: an undo is a reversing entry."""
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    programme: str = Field(max_length=16)
+    count: int
+    local_date: date = Field(index=True)
+    created_at: datetime = UtcField(default_factory=utcnow)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    source_key: str = Field(unique=True, max_length=300)
+    message_ref: str | None = Field(default=None, index=True, max_length=300)
+    kind: str = Field(default="report", max_length=16)
+    reverses_id: int | None = Field(default=None, foreign_key="report.id")
+    note: str | None = Field(default=None, max_length=300)
+
+
+async def achieved(unit_ids: list[int], programme: str, start: date, end: date,
+                   *, session: AsyncSession) -> int:
+    """Sum of entries for `programme` over the units, local dates in [start, end)."""
+    total = (await session.exec(select(func.coalesce(func.sum(Report.count), 0)).where(
+        Report.unit_id.in_(unit_ids), Report.programme == programme,
+        Report.local_date >= start, Report.local_date < end))).one()
+    return int(total)
+
+
+async def entries_of_message(message_ref: str, *, session: AsyncSession) -> list[Report]:
+    rows = await session.exec(select(Report).where(Report.message_ref == message_ref)
+                              .order_by(Report.id))
+    return list(rows)
+
+
+async def last_report_of(member_id: int, *, session: AsyncSession) -> list[Report]:
+    """The entries of the member's latest report message that is not yet undone."""
+    undone = select(Report.reverses_id).where(Report.reverses_id.is_not(None))
+    latest = (await session.exec(
+        select(Report).where(Report.member_id == member_id, Report.kind == "report",
+                             Report.id.not_in(undone))
+        .order_by(Report.id.desc()).limit(1))).first()
+    if latest is None:
+        return []
+    rows = await session.exec(select(Report).where(
+        Report.message_ref == latest.message_ref, Report.kind == "report",
+        Report.member_id == member_id, Report.id.not_in(undone)))
+    return list(rows)

@@ -1,0 +1,65 @@
+"""People, invite codes and linked group chats."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import UtcField, utcnow
+
+ROLES = ("staff", "coordinator", "admin")
+
+
+class Member(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    active: bool = True
+    joined_at: datetime = UtcField(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    unit_id: int = Field(foreign_key="unit.id")
+    role: str = Field(max_length=16)
+    expires_at: datetime = UtcField()
+    uses_left: int
+    created_at: datetime = UtcField(default_factory=utcnow)
+
+
+class ChatLink(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    active: bool = True
+    linked_by: int | None = Field(default=None, foreign_key="member.id")
+    linked_at: datetime = UtcField(default_factory=utcnow)
+
+
+def hash_code(code: str) -> str:
+    """Invite codes are stored hashed; codes are normalised so case and spaces don't matter."""
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+async def member_of(platform: str, user_id: str, *, session: AsyncSession) -> Member | None:
+    return (await session.exec(select(Member).where(
+        Member.platform == platform, Member.user_id == user_id))).first()
+
+
+async def chat_link(platform: str, chat_id: str, *, session: AsyncSession) -> ChatLink | None:
+    return (await session.exec(select(ChatLink).where(
+        ChatLink.platform == platform, ChatLink.chat_id == chat_id))).first()
+
+
+async def invite_by_code(code: str, *, session: AsyncSession) -> Invite | None:
+    return (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()

@@ -1,0 +1,69 @@
+"""The unit tree (city → commune → hamlet) and yearly targets."""
+from __future__ import annotations
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+KINDS = ("city", "commune", "hamlet")
+PROGRAMMES = ("bhxh_tn", "bhyt")
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+
+
+class Target(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("unit_id", "programme", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    programme: str = Field(max_length=16)
+    year: int
+    value: int
+
+
+async def unit_by_code(code: str, *, session: AsyncSession) -> Unit | None:
+    return (await session.exec(select(Unit).where(Unit.code == code))).first()
+
+
+async def children(unit_id: int, *, session: AsyncSession) -> list[Unit]:
+    rows = await session.exec(select(Unit).where(Unit.parent_id == unit_id).order_by(Unit.name))
+    return list(rows)
+
+
+async def subtree_ids(unit_id: int, *, session: AsyncSession) -> list[int]:
+    """The unit and all its descendants (the tree is shallow: city → commune → hamlet)."""
+    ids, frontier = [unit_id], [unit_id]
+    while frontier:
+        rows = await session.exec(select(Unit.id).where(Unit.parent_id.in_(frontier)))
+        frontier = list(rows)
+        ids.extend(frontier)
+    return ids
+
+
+async def is_within(unit_id: int, ancestor_id: int, *, session: AsyncSession) -> bool:
+    """True when `unit_id` is `ancestor_id` or lies below it."""
+    current: int | None = unit_id
+    while current is not None:
+        if current == ancestor_id:
+            return True
+        current = (await session.exec(select(Unit.parent_id).where(Unit.id == current))).first()
+    return False
+
+
+async def target_for(unit_id: int, programme: str, year: int, *, session: AsyncSession) -> int | None:
+    """The unit's own target, else the sum of its children's (recursively); None if none."""
+    own = (await session.exec(select(Target.value).where(
+        Target.unit_id == unit_id, Target.programme == programme, Target.year == year))).first()
+    if own is not None:
+        return own
+    total, found = 0, False
+    for child in await children(unit_id, session=session):
+        value = await target_for(child.id, programme, year, session=session)
+        if value is not None:
+            total, found = total + value, True
+    return total if found else None
