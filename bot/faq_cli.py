@@ -1,0 +1,87 @@
+"""FAQ commands: `hamletbot faq-eval FILE` (no database) and `hamletbot faq report`."""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+import click
+
+OFF_TOPIC = {None, "", "none", "null"}
+
+
+def evaluate(rows: list[dict], matcher) -> list[str]:
+    """The report lines; the last is `RESULT accuracy=… none_precision=… none_recall=…`."""
+    expected = [None if r.get("topic") in OFF_TOPIC else r["topic"] for r in rows]
+    got = [matcher.match(r["q"]).topic for r in rows]
+    total = len(rows)
+    correct = sum(e == g for e, g in zip(expected, got))
+    lines = [f"questions: {total}", f"top-1 accuracy: {correct}/{total} = {_ratio(correct, total):.3f}",
+             "per-topic recall:"]
+    for topic in sorted({e for e in expected if e}):
+        n = sum(e == topic for e in expected)
+        hit = sum(e == g == topic for e, g in zip(expected, got))
+        lines.append(f"  {topic:<12} {hit}/{n} = {_ratio(hit, n):.3f}")
+    none_true = sum(e is None for e in expected)
+    none_pred = sum(g is None for g in got)
+    none_hit = sum(e is None and g is None for e, g in zip(expected, got))
+    none_precision = _ratio(none_hit, none_pred)
+    none_recall = _ratio(none_hit, none_true)
+    lines.append(f"off-topic precision: {none_hit}/{none_pred} = {none_precision:.3f}")
+    lines.append(f"off-topic recall: {none_hit}/{none_true} = {none_recall:.3f}")
+    confusions = Counter((e or "none", g or "none") for e, g in zip(expected, got) if e != g)
+    lines.append("confusions (expected -> got):" if confusions else "confusions: none")
+    for (e, g), n in confusions.most_common():
+        lines.append(f"  {e} -> {g}: {n}")
+        for r, ee, gg in zip(rows, expected, got):
+            if (ee or "none", gg or "none") == (e, g):
+                lines.append(f"      {r['q']}")
+    lines.append(f"RESULT accuracy={_ratio(correct, total):.3f} "
+                 f"none_precision={none_precision:.3f} none_recall={none_recall:.3f}")
+    return lines
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else 1.0
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@click.command("faq-eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def faq_eval(file: Path) -> None:
+    """Score the FAQ matcher on a JSONL file of {"q": ..., "topic": ... or "none"}."""
+    from handlers.matcher import Matcher
+    for line in evaluate(read_jsonl(file), Matcher.from_file()):
+        click.echo(line)
+
+
+def make_faq_group(session_factory: Callable[[], object]) -> click.Group:
+    """`faq report`: the lead's CLI passes a callable returning an async session context."""
+
+    @click.group("faq")
+    def faq() -> None:
+        """FAQ content tools."""
+
+    @faq.command("report")
+    @click.option("--limit", default=20, show_default=True, help="How many questions.")
+    def report(limit: int) -> None:
+        """The most frequent questions the bot could not match, to grow the FAQ."""
+        from models.faq_queries import unmatched_report
+
+        async def run() -> list[tuple[str, int]]:
+            async with session_factory() as session:
+                return await unmatched_report(session=session, limit=limit)
+
+        rows = asyncio.run(run())
+        if not rows:
+            click.echo("No unmatched questions logged.")
+        for question, count in rows:
+            click.echo(f"{count:>5}  {question}")
+
+    return faq

@@ -1,0 +1,187 @@
+"""The FAQ matcher: which of the ten topics a resident's question is about, if any.
+
+A question is normalised (no case, no diacritics, Southern and short forms expanded, digit
+runs as "#"), then each topic adds up the weights of its phrases found in it
+(handlers/faq_topics.toml). General insurance words only strengthen a topic that already has
+evidence; words of other fields (motorbikes, weather, lottery, loans) weaken every topic.
+Below the threshold the question is off-topic; when the runner-up is close, the caller asks.
+Words not in the vocabulary are corrected towards it with rapidfuzz (typos like "luogn").
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+TOPICS_FILE = Path(__file__).resolve().parent / "faq_topics.toml"
+MAX_NGRAM = 4
+
+# Southern and Northern accented forms that would lose their meaning without diacritics.
+_ACCENTED = {"hông": "không", "hổng": "không", "hem": "không", "hôn": "không",
+             "khum": "không", "hok": "không", "nhiêu": "nhiêu"}
+# Short and Southern forms, on the unaccented text. A value may be several words.
+_SHORT = {
+    "ko": "khong", "k": "khong", "kg": "khong", "kh": "khong", "khg": "khong", "hk": "khong",
+    "khong": "khong", "hong": "khong", "hok": "khong", "hem": "khong", "khum": "khong",
+    "hum": "khong", "nhiu": "nhieu", "bn": "bao nhieu", "bnhieu": "bao nhieu",
+    "sanh": "sinh", "tui": "toi", "mik": "minh", "tn": "tu nguyen", "tnguyen": "tu nguyen",
+    "dk": "dang ky", "dky": "dang ky", "dki": "dang ky", "dangky": "dang ky",
+    "ng": "nguoi", "ngta": "nguoi ta", "dc": "duoc", "dduoc": "duoc", "đc": "duoc",
+    "j": "gi", "ji": "gi", "lanh": "linh", "lảnh": "linh", "vs": "voi", "ntn": "nhu thenao",
+    "wa": "qua", "r": "roi", "cty": "cong ty", "hgd": "ho gia dinh", "bh": "bao hiem",
+    "bhxhtn": "bhxh tu nguyen", "bhyte": "bhyt", "mún": "muon", "mun": "muon",
+    "thai_san": "thai san", "thaisan": "thai san", "luonghuu": "luong huu",
+    "oi": "oi", "z": "vay", "dzay": "vay", "v": "vay", "zậy": "vay", "ah": "a", "ak": "a",
+    "tr": "trieu", "cmnd": "cccd", "cmt": "cccd", "vneid": "vneid", "nhà": "nha",
+    "ubnd": "uy ban", "ubx": "uy ban", "hnay": "hom nay", "bhtn": "bhtn",
+}
+# Multi-word canonical forms, applied after the short forms.
+_PHRASES = [(r"bao hiem xa hoi", "bhxh"), (r"bao hiem y te", "bhyt"), (r"bh xh", "bhxh"),
+            (r"bh yt", "bhyt"), (r"bao hiem xh", "bhxh"), (r"bao hiem yt", "bhyt"),
+            (r"1 lan", "mot lan"),
+            # "thể" (can) and "thế" (so) lose their accent too: keep them apart from "thẻ" (card)
+            (r"co the(?! (?:bhyt|bao|giay|dien|cua|chua|moi|nay|cu)\b)", "cothe"),
+            (r"the nao", "thenao"), (r"nhu the", "nhuthe")]
+_TOKEN = re.compile(r"[a-z]+|\d+")
+
+
+def strip_diacritics(text: str) -> str:
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
+
+
+def normalise(text: str) -> str:
+    """'Vợ tui mới sanh, có được tiền gì hông?' → 'vo toi moi sinh co duoc tien gi khong'.
+
+    Digit runs stay digits here (the FAQ log scrubs them separately)."""
+    text = unicodedata.normalize("NFC", text).lower()
+    words = [_ACCENTED.get(w, w) for w in re.split(r"\s+", text)]
+    text = strip_diacritics(" ".join(words))
+    tokens: list[str] = []
+    for tok in _TOKEN.findall(text):
+        if tok == "hong" and tokens and tokens[-1] in ("bi", "lam", "da"):
+            tokens.append(tok)  # "bị hỏng": broken, not "không"
+            continue
+        tokens.extend(_SHORT.get(tok, tok).split())
+    text = " ".join(tokens)
+    for long, short in _PHRASES:
+        text = re.sub(rf"\b{long}\b", short, text)
+    return text
+
+
+@dataclass(frozen=True)
+class Match:
+    topic: str | None  # None: off-topic
+    score: float  # 0..1, how sure
+    alternatives: tuple[str, ...] = field(default_factory=tuple)  # close runners-up
+
+    @property
+    def needs_clarifying(self) -> bool:
+        return self.topic is not None and bool(self.alternatives)
+
+
+class Matcher:
+    def __init__(self, config: dict):
+        settings = config["settings"]
+        self.weights = settings["weights"]
+        self.threshold = float(settings["threshold"])
+        self.clarify_ratio = float(settings["clarify_ratio"])
+        self.domain_cap = float(settings["domain_cap"])
+        off_factor = float(settings["off_domain_factor"])
+        self.topics: dict[str, dict] = config["topics"]
+        self.titles = {t: spec["title"] for t, spec in self.topics.items()}
+        # phrase -> [(topic, weight)], topic "" = domain, "-" = off-domain
+        self.single: dict[str, list[tuple[str, float]]] = {}
+        self.combined: list[tuple[tuple[str, ...], str, float]] = []
+        for topic, spec in [("", config["domain"]), ("-", config["off_domain"]),
+                            *self.topics.items()]:
+            for level, weight in self.weights.items():
+                for phrase in spec.get(level, []):
+                    self._add(phrase, topic, weight * (off_factor if topic == "-" else 1))
+        self.vocab = sorted({w for p in self.single for w in p.split()} |
+                            {w for parts, _, _ in self.combined for p in parts
+                             for w in p.split()})
+        # Known words are never "corrected"; only the topic vocabulary is a target.
+        self._vocab_set = frozenset(self.vocab) | frozenset(config["common"]["words"].split())
+        self._correct = lru_cache(maxsize=20_000)(self._correct_uncached)
+
+    def _add(self, phrase: str, topic: str, weight: float) -> None:
+        parts = tuple(" ".join("#" if w.isdigit() else w
+                               for w in normalise(p.replace("#", " 0 ")).split())
+                      for p in phrase.split("+"))
+        if len(parts) == 1:
+            self.single.setdefault(parts[0], []).append((topic, weight))
+        else:
+            self.combined.append((parts, topic, weight))
+
+    @classmethod
+    def from_file(cls, path: Path | None = None) -> Matcher:
+        with open(path or TOPICS_FILE, "rb") as f:
+            return cls(tomllib.load(f))
+
+    # -- scoring
+    def tokens(self, text: str) -> list[str]:
+        out: list[str] = []
+        for tok in normalise(text).split():
+            if tok.isdigit():
+                out.append("#")
+            else:
+                out.extend(self._correct(tok))
+        return out
+
+    def _correct_uncached(self, tok: str) -> tuple[str, ...]:
+        """A word outside the vocabulary: a typo of a known word, or two run together."""
+        if tok in self._vocab_set or len(tok) < 5:
+            return (tok,)
+        for i in range(2, len(tok) - 1):
+            if tok[:i] in self._vocab_set and tok[i:] in self._vocab_set:
+                return (tok[:i], tok[i:])
+        best = process.extractOne(tok, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
+        return (best[0],) if best else (tok,)
+
+    def scores(self, text: str) -> dict[str, float]:
+        toks = self.tokens(text)
+        grams = {" ".join(toks[i:i + n]) for n in range(1, MAX_NGRAM + 1)
+                 for i in range(len(toks) - n + 1)}
+        found: dict[str, list[tuple[str, float]]] = {}
+        for gram in grams:
+            for topic, weight in self.single.get(gram, ()):
+                found.setdefault(topic, []).append((gram, weight))
+        pos: dict[str, float] = {}
+        neg: dict[str, float] = {}
+        for topic, hits in found.items():
+            spaced = [f" {g} " for g, _ in hits]
+            for gram, weight in hits:
+                inner = f" {gram} "
+                if weight > 0 and any(inner in s and inner != s for s in spaced):
+                    continue  # counted as part of a longer phrase
+                bucket = pos if weight > 0 else neg
+                bucket[topic] = bucket.get(topic, 0.0) + weight
+        for parts, topic, weight in self.combined:
+            if all(p in grams for p in parts):
+                bucket = pos if weight > 0 else neg
+                bucket[topic] = bucket.get(topic, 0.0) + weight
+        domain = min(pos.pop("", 0.0), self.domain_cap)
+        penalty = pos.pop("-", 0.0)
+        return {t: s + domain - penalty + neg.get(t, 0.0) for t, s in pos.items()}
+
+    def match(self, text: str) -> Match:
+        ranked = sorted(self.scores(text).items(), key=lambda kv: (-kv[1], kv[0]))
+        if not ranked or ranked[0][1] < self.threshold:
+            top = ranked[0][1] if ranked else 0.0
+            return Match(None, _confidence(max(top, 0.0)))
+        topic, top = ranked[0]
+        close = tuple(t for t, s in ranked[1:3]
+                      if s >= self.threshold and s >= self.clarify_ratio * top)
+        return Match(topic, _confidence(top), close)
+
+
+def _confidence(raw: float) -> float:
+    """Evidence 0..∞ → 0..1 (3 points, one clear phrase, is 0.5)."""
+    return round(raw / (raw + 3.0), 3)
