@@ -40,6 +40,7 @@ SCHEMA: dict[str, str] = {
     "retirement_age.male": "age", "retirement_age.female": "age",
     "funeral_multiplier": "int", "funeral_min_months": "int",
     "lump_sum_factor.before_2014": "rate", "lump_sum_factor.from_2014": "rate",
+    "lump_sum_split_year": "int",
     "survivor_min_months": "int", "survivor_filing_days": "int",
     "survivor_decision_days": "int",
     "withdrawal_wait_months": "int", "withdrawal_max_years": "int",
