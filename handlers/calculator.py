@@ -79,5 +79,5 @@ async def calculate(msg: Incoming, ctx: Context) -> list[Reply]:
                         for g in groups)
         return [Reply(text, choices=choices)]
     return ctx.reply("calc/group.j2", p=view, income=income, contribution=contribution,
-                     group=group, name=SUPPORT_GROUP_NAMES[group], support=view.support(group),
+                     group=group, group_name=SUPPORT_GROUP_NAMES[group], support=view.support(group),
                      pay=pays[group], months=months)

@@ -1,7 +1,9 @@
 """Helpers for the FAQ and calculator tests: a Context on a fresh in-memory database."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timezone
+from typing import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -29,11 +31,17 @@ def incoming(text: str, now: datetime) -> Incoming:
                     display_name="Cô Ba", text=text, message_id="m1", time=now)
 
 
-async def new_session() -> AsyncSession:
+@asynccontextmanager
+async def db_session() -> AsyncIterator[AsyncSession]:
+    """A session on a fresh in-memory database, closed and disposed afterwards."""
     engine = create_async_engine("sqlite+aiosqlite://")
     async with engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
-    return AsyncSession(engine, expire_on_commit=False)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        await engine.dispose()
 
 
 def context(session: AsyncSession, day: date, command: str, args: str) -> Context:
