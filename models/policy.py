@@ -149,7 +149,8 @@ class PolicyView:
         return _percent(self.v(key))
 
     def footer(self, *keys: str) -> Footer:
-        periods = [self._required(k) for k in keys]
+        """Keys without a value on this day are left out (the answer then does not use them)."""
+        periods = [p for p in map(self.period, keys) if p is not None]
         bases = list(dict.fromkeys(p.basis for p in periods))
         return Footer(basis="; ".join(bases), since=max(p.valid_from for p in periods),
                       unverified=any(p.status == "unverified" for p in periods))
@@ -176,6 +177,7 @@ class PolicyView:
 
     @property
     def min_base_unverified(self) -> bool:
+        """Also true when the poverty line for the day is not in the data yet."""
         return self.unverified("vsi_min_base_rule", "rural_poverty_line")
 
     @property
