@@ -4,11 +4,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import click
 
 from bot.app import running_app
+from bot.faq_cli import faq_eval, make_faq_group
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure
 
@@ -122,6 +124,16 @@ for _kind, _help in (("units", "Units: code,name,kind,parent_code."),
     _group = click.Group(name=_kind, help=_help)
     _group.add_command(_import_command(_kind))
     cli.add_command(_group)
+
+
+@asynccontextmanager
+async def _faq_session(ctx: click.Context):
+    async with running_app(settings_of(ctx)) as app, app.sessions() as session:
+        yield session
+
+
+cli.add_command(faq_eval)
+cli.add_command(make_faq_group(_faq_session))
 
 
 @cli.group()

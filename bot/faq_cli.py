@@ -5,7 +5,7 @@ import asyncio
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import click
 
@@ -61,8 +61,8 @@ def faq_eval(file: Path) -> None:
         click.echo(line)
 
 
-def make_faq_group(session_factory: Callable[[], object]) -> click.Group:
-    """`faq report`: the lead's CLI passes a callable returning an async session context."""
+def make_faq_group(open_session: Callable[[click.Context], Any]) -> click.Group:
+    """`faq report`; `open_session(ctx)` gives an async context manager yielding a session."""
 
     @click.group("faq")
     def faq() -> None:
@@ -70,12 +70,13 @@ def make_faq_group(session_factory: Callable[[], object]) -> click.Group:
 
     @faq.command("report")
     @click.option("--limit", default=20, show_default=True, help="How many questions.")
-    def report(limit: int) -> None:
+    @click.pass_context
+    def report(ctx: click.Context, limit: int) -> None:
         """The most frequent questions the bot could not match, to grow the FAQ."""
         from models.faq_queries import unmatched_report
 
         async def run() -> list[tuple[str, int]]:
-            async with session_factory() as session:
+            async with open_session(ctx) as session:
                 return await unmatched_report(session=session, limit=limit)
 
         rows = asyncio.run(run())

@@ -89,3 +89,13 @@ def test_no_figure_literals_in_faq_or_calc_templates():
     for path in [*TEMPLATES.glob("faq/*.j2"), *TEMPLATES.glob("calc/*.j2")]:
         text = re.sub(r"/tinh [^\n]*", "", path.read_text(encoding="utf-8"))  # usage examples
         assert not figure.search(text), f"{path.name}: {figure.search(text).group(0)}"
+
+
+async def test_unmatched_report_counts_most_asked_first():
+    from models.faq_queries import unmatched_report
+    async with db_session() as session:
+        for q, topic in [("gia lua", None), ("gia lua", None), ("xo so", None),
+                         ("thai san", "thai_san")]:
+            session.add(FaqLog(question=q, topic=topic, score=0.1))
+        await session.flush()
+        assert await unmatched_report(session=session, limit=5) == [("gia lua", 2), ("xo so", 1)]
