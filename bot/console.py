@@ -25,12 +25,12 @@ class ConsoleChannel:
     name = PLATFORM
 
     def __init__(self, *, user_id: str, display_name: str, clock: Callable,
-                 stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         self.user_id = user_id
         self.display_name = display_name
         self.clock = clock
-        self.stdin, self.stdout = stdin, stdout
-        self.interactive = stdin.isatty()
+        self.stdin, self.stdout = stdin or sys.stdin, stdout or sys.stdout
+        self.interactive = self.stdin.isatty()
         self.chat_id, self.chat_kind = f"private-{user_id}", "private"
         # Message ids must not repeat across runs: the database remembers handled ids.
         self._run = secrets.token_hex(3)

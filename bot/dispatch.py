@@ -20,7 +20,7 @@ from handlers.context import Context, Rules
 from handlers.registry import EDITABLE, EDITED_OTHER, FREE_TEXT, ROUTES
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
-from models.members import chat_link, member_of
+from models.members import chat_link, member_and_unit
 from models.processed import PendingChoice, ProcessedMessage, pending_choice, processed
 from models.units import Unit
 
@@ -73,13 +73,13 @@ class Dispatcher:
         return replies
 
     async def _context(self, msg: Incoming, session: AsyncSession) -> Context:
-        member = await member_of(msg.platform, msg.user_id, session=session)
+        member, home = await member_and_unit(msg.platform, msg.user_id, session=session)
         unit = None
         if msg.chat_kind == "group":
             link = await chat_link(msg.platform, msg.chat_id, session=session)
             if link is not None and link.active:
                 unit = await session.get(Unit, link.unit_id)
-        return Context(session=session, member=member, chat_unit=unit, rules=self.rules,
+        return Context(session=session, member=member, home=home, chat_unit=unit, rules=self.rules,
                        now=self.clock(), render=self.render, policy=self.policy)
 
     async def _route(self, msg: Incoming, ctx: Context) -> list[Reply]:

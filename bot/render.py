@@ -5,11 +5,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-LOCALE = "vi_VN"
+LOCALE = Locale.parse("vi_VN")  # parsed once: Babel would parse a string on every call
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 

@@ -31,6 +31,7 @@ class Context:
     rules: Rules
     now: datetime  # UTC, from the injected clock
     render: Callable[..., str]  # render("feature/message.j2", **data) -> str
+    home: Unit | None = None  # the member's own unit
     command: str = ""  # canonical command name, "" for free text
     args: str = ""  # the text after the command
     policy: Any = None  # models.policy.Policy, the dated policy figures

@@ -19,8 +19,9 @@ async def start(msg: Incoming, ctx: Context) -> list[Reply]:
     """/start [code]: join with a code, or a welcome with what the bot can do."""
     if ctx.args:
         return await join(msg, ctx)
-    return ctx.reply("onboarding/welcome.j2", member=ctx.member,
-                     unit=await _unit_of(ctx))
+    active = ctx.member is not None and ctx.member.active
+    return ctx.reply("onboarding/welcome.j2", member=ctx.member if active else None,
+                     unit=ctx.home)
 
 
 async def join(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -47,7 +48,7 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
                         display_name=msg.display_name[:200], role=invite.role, unit_id=unit.id)
     else:
         if member.active and member.unit_id != unit.id:
-            moved_from = await ctx.session.get(Unit, member.unit_id)
+            moved_from = ctx.home
         member.role, member.unit_id, member.active = invite.role, unit.id, True
         member.display_name = msg.display_name[:200]
     invite.uses_left -= 1
@@ -82,10 +83,6 @@ async def link_group(msg: Incoming, ctx: Context) -> list[Reply]:
     return ctx.reply("onboarding/linked.j2", unit=unit)
 
 
-async def _unit_of(ctx: Context) -> Unit | None:
-    if ctx.member is None or not ctx.member.active:
-        return None
-    return await ctx.session.get(Unit, ctx.member.unit_id)
 
 
 async def create_invite(unit: Unit, role: str, *, now: datetime, days: int, uses: int,

@@ -5,7 +5,7 @@ from handlers.access import refuse_non_member
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.progress import unit_progress
-from models.units import Unit, children
+from models.units import children
 
 
 async def progress(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -15,7 +15,7 @@ async def progress(msg: Incoming, ctx: Context) -> list[Reply]:
         refusal = refuse_non_member(ctx)
         if refusal:
             return refusal
-        unit = await ctx.session.get(Unit, ctx.member.unit_id)
+        unit = ctx.home
     year = ctx.local_now.year
     rows = await unit_progress(unit, year, session=ctx.session)
     below = []

@@ -10,7 +10,6 @@ from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.ledger import Report, entries_of_message, last_report_of
 from models.progress import unit_progress
-from models.units import Unit
 
 
 async def report(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -58,7 +57,7 @@ async def _write(msg: Incoming, ctx: Context, counts: Counts) -> None:
 
 async def _accepted(ctx: Context, counts: Counts, *, template: str, **extra) -> list[Reply]:
     await ctx.session.flush()
-    hamlet = await ctx.session.get(Unit, ctx.member.unit_id)
+    hamlet = ctx.home
     rows = await unit_progress(hamlet, ctx.local_now.year, session=ctx.session)
     return ctx.reply(template, unit=hamlet, counts=counts.values, rows=rows, **extra)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,15 +25,6 @@ class Report(SQLModel, table=True):
     kind: str = Field(default="report", max_length=16)
     reverses_id: int | None = Field(default=None, foreign_key="report.id")
     note: str | None = Field(default=None, max_length=300)
-
-
-async def achieved(unit_ids: list[int], programme: str, start: date, end: date,
-                   *, session: AsyncSession) -> int:
-    """Sum of entries for `programme` over the units, local dates in [start, end)."""
-    total = (await session.exec(select(func.coalesce(func.sum(Report.count), 0)).where(
-        Report.unit_id.in_(unit_ids), Report.programme == programme,
-        Report.local_date >= start, Report.local_date < end))).one()
-    return int(total)
 
 
 async def entries_of_message(message_ref: str, *, session: AsyncSession) -> list[Report]:

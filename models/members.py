@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField, utcnow
+from models.units import Unit
 
 ROLES = ("staff", "coordinator", "admin")
 
@@ -54,6 +55,14 @@ def hash_code(code: str) -> str:
 async def member_of(platform: str, user_id: str, *, session: AsyncSession) -> Member | None:
     return (await session.exec(select(Member).where(
         Member.platform == platform, Member.user_id == user_id))).first()
+
+
+async def member_and_unit(platform: str, user_id: str,
+                          *, session: AsyncSession) -> tuple[Member | None, Unit | None]:
+    """The member and their unit in one round-trip (this runs for every message)."""
+    row = (await session.exec(select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(
+        Member.platform == platform, Member.user_id == user_id))).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def chat_link(platform: str, chat_id: str, *, session: AsyncSession) -> ChatLink | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func, literal, union_all
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.ledger import achieved
-from models.units import PROGRAMMES, Unit, subtree_ids, target_for
+from models.ledger import Report
+from models.units import PROGRAMMES, Target, Unit, subtree_ids, targets_for
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,23 @@ class Progress:
 
 async def unit_progress(unit: Unit, year: int, *, session: AsyncSession) -> list[Progress]:
     """One row per programme: achieved in the calendar year (local dates) and the target."""
-    ids = await subtree_ids(unit.id, session=session)
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    return [Progress(p, await achieved(ids, p, start, end, session=session),
-                     await target_for(unit.id, p, year, session=session))
-            for p in PROGRAMMES]
+    ids = await subtree_ids(unit, session=session)
+    done, own = await year_figures(ids, unit.id, year, session=session)
+    targets = own if len(own) == len(PROGRAMMES) else await targets_for(unit, year, session=session)
+    return [Progress(p, done.get(p, 0), targets.get(p)) for p in PROGRAMMES]
+
+
+async def year_figures(unit_ids: list[int], unit_id: int, year: int,
+                       *, session: AsyncSession) -> tuple[dict[str, int], dict[str, int]]:
+    """Achieved over `unit_ids` in the year and `unit_id`'s own targets, in one round-trip
+    (this runs for every report's answer)."""
+    done = (select(literal("done"), Report.programme, func.sum(Report.count))
+            .where(Report.unit_id.in_(unit_ids), Report.local_date >= date(year, 1, 1),
+                   Report.local_date < date(year + 1, 1, 1))
+            .group_by(Report.programme))
+    targets = select(literal("target"), Target.programme, Target.value).where(
+        Target.unit_id == unit_id, Target.year == year)
+    figures: dict[str, dict[str, int]] = {"done": {}, "target": {}}
+    for kind, programme, value in await session.exec(union_all(done, targets)):
+        figures[kind][programme] = int(value)
+    return figures["done"], figures["target"]

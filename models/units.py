@@ -35,9 +35,11 @@ async def children(unit_id: int, *, session: AsyncSession) -> list[Unit]:
     return list(rows)
 
 
-async def subtree_ids(unit_id: int, *, session: AsyncSession) -> list[int]:
+async def subtree_ids(unit: Unit, *, session: AsyncSession) -> list[int]:
     """The unit and all its descendants (the tree is shallow: city → commune → hamlet)."""
-    ids, frontier = [unit_id], [unit_id]
+    if unit.kind == "hamlet":  # the lowest level: no query needed
+        return [unit.id]
+    ids, frontier = [unit.id], [unit.id]
     while frontier:
         rows = await session.exec(select(Unit.id).where(Unit.parent_id.in_(frontier)))
         frontier = list(rows)
@@ -55,15 +57,16 @@ async def is_within(unit_id: int, ancestor_id: int, *, session: AsyncSession) ->
     return False
 
 
-async def target_for(unit_id: int, programme: str, year: int, *, session: AsyncSession) -> int | None:
-    """The unit's own target, else the sum of its children's (recursively); None if none."""
-    own = (await session.exec(select(Target.value).where(
-        Target.unit_id == unit_id, Target.programme == programme, Target.year == year))).first()
-    if own is not None:
-        return own
-    total, found = 0, False
-    for child in await children(unit_id, session=session):
-        value = await target_for(child.id, programme, year, session=session)
-        if value is not None:
-            total, found = total + value, True
-    return total if found else None
+async def targets_for(unit: Unit, year: int, *, session: AsyncSession) -> dict[str, int]:
+    """Per programme: the unit's own target, else the sum of its children's (recursively).
+    A programme with no target anywhere below is absent."""
+    own = dict((await session.exec(select(Target.programme, Target.value).where(
+        Target.unit_id == unit.id, Target.year == year))).all())
+    missing = [p for p in PROGRAMMES if p not in own]
+    if missing and unit.kind != "hamlet":
+        for child in await children(unit.id, session=session):
+            below = await targets_for(child, year, session=session)
+            for programme in missing:
+                if programme in below:
+                    own[programme] = own.get(programme, 0) + below[programme]
+    return own

@@ -1,0 +1,84 @@
+"""The console channel and `hamletbot console --demo`, read like conversations."""
+from __future__ import annotations
+
+import io
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.console import ConsoleChannel
+
+
+async def converse(app, clock, lines: str, user_id: str = "u-staff") -> str:
+    out = io.StringIO()
+    channel = ConsoleChannel(user_id=user_id, display_name="Chị Lan", clock=clock,
+                             stdin=io.StringIO(lines), stdout=out)
+    await channel.start(app.dispatcher.handle)
+    return out.getvalue()
+
+
+async def test_report_undo_progress(staff, clock):
+    transcript = await converse(staff.app, clock, "/dangky 5\n/huy\n/tiendo\n")
+    assert transcript.index("> /dangky 5") < transcript.index("Đã ghi nhận 5")
+    assert transcript.index("> /huy") < transcript.index("Đã hủy báo cáo")
+    assert "BHXH tự nguyện: 401/453 (88,52%)" in transcript.split("> /tiendo")[1]
+
+
+async def test_choices_are_numbered_and_answered_by_number(staff, clock):
+    transcript = await converse(staff.app, clock, "/dangky 80\n1\n")
+    assert "  1. Đúng, ghi nhận\n  2. Không, bỏ qua" in transcript
+    assert "Đã ghi nhận 80" in transcript
+
+
+async def test_console_plays_a_group(staff, coordinator, clock):
+    await converse(coordinator.app, clock, ":group lm\n/lienket LM\n", user_id="u-coord")
+    transcript = await converse(staff.app, clock, ":group lm\nchuyện phiếm\n/tiendo\n")
+    assert "(in group chat group-lm)" in transcript
+    assert "> chuyện phiếm\n> /tiendo" in transcript  # chatter gets no answer
+    assert "Tiến độ Phường Long Mỹ" in transcript
+
+
+async def test_edit_corrects(staff, clock):
+    transcript = await converse(staff.app, clock, "/dangky 5\n:edit /dangky 6\n")
+    assert "nay là 6 BHXH tự nguyện" in transcript
+
+
+def test_demo_console_through_a_pipe(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["console", "--demo"], input="/dangky 5\n/tiendo\n")
+    assert result.exit_code == 0, result.output
+    assert "Đã ghi nhận 5 BHXH tự nguyện cho Khu vực 1 (Long Mỹ)" in result.output
+    assert "Tiến độ Khu vực 1 (Long Mỹ)" in result.output
+    assert "an unused invite code for /thamgia:" in result.output
+    # run again: the demo data is not loaded twice, the earlier report is still there
+    again = CliRunner().invoke(cli, ["console", "--demo", "--as", "coordinator"],
+                               input="/tiendo\n")
+    assert "Loaded the demo data" not in again.output
+    assert "Khu vực 1 (Long Mỹ)" in again.output
+    assert "1.220/1.509" in again.output  # 1,215 baseline + the 5 reported above
+
+
+def test_invite_code_from_cli_joins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    runner.invoke(cli, ["console", "--demo"], input="")
+    made = runner.invoke(cli, ["invite", "create", "--unit", "om-th", "--role", "staff"])
+    assert made.exit_code == 0, made.output
+    code = made.output.split("/thamgia ")[1].strip()
+    joined = runner.invoke(cli, ["console"], input=f"/thamgia {code}\n/dangky 1\n")
+    assert "cán bộ ấp của Khu vực Thới Hòa" in joined.output
+    assert "Đã ghi nhận 1" in joined.output
+
+
+def test_invite_for_unknown_unit(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["invite", "create", "--unit", "NOPE", "--role", "staff"])
+    assert result.exit_code == 1 and "no unit with code NOPE" in result.output
+
+
+def test_every_subcommand_has_help():
+    runner = CliRunner()
+    for args in ([], ["console"], ["run"], ["units"], ["units", "import"], ["targets", "import"],
+                 ["baselines", "import"], ["invite"], ["invite", "create"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, args

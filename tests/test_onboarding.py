@@ -1,0 +1,100 @@
+"""Joining with invite codes and linking groups."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from models.members import Invite, Member
+from tests.conftest import Person, add_member, new_invite
+
+
+async def test_join_with_code_then_report(stranger):
+    code = await new_invite(stranger.app, "MT-MK")
+    answer = await stranger.say(f"/thamgia {code.lower()}")
+    assert "Anh/chị đã là cán bộ ấp của Ấp Mỹ Khánh" in answer
+    assert "Đã ghi nhận 2" in await stranger.say("/dangky 2")
+
+
+async def test_start_with_code_joins(stranger):
+    code = await new_invite(stranger.app, "MT-MK", "coordinator")
+    assert "ban chỉ đạo của Ấp Mỹ Khánh" in await stranger.say(f"/start {code}")
+
+
+async def test_start_without_code_welcomes(stranger):
+    assert "/thamgia MÃ-MỜI" in await stranger.say("/start")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("/thamgia", "gõ kèm mã mời"),
+    ("/thamgia WRNG-CODE", "Mã mời không đúng"),
+    ("/thamgia " + "A" * 300, "Mã mời không đúng"),
+])
+async def test_bad_codes(stranger, text, expected):
+    assert expected in await stranger.say(text)
+
+
+async def test_expired_code(stranger, clock):
+    code = await new_invite(stranger.app, "MT-MK", days=1)
+    clock.advance(days=1)
+    assert "đã hết hạn" in await stranger.say(f"/thamgia {code}")
+
+
+async def test_used_up_code(stranger, clock):
+    code = await new_invite(stranger.app, "MT-MK", uses=1)
+    await Person(stranger.app, clock, "u-first").say(f"/thamgia {code}")
+    assert "đã được dùng hết lượt" in await stranger.say(f"/thamgia {code}")
+
+
+async def test_join_in_group_is_refused_and_code_not_used(stranger):
+    code = await new_invite(stranger.app, "MT-MK")
+    assert "nhắn riêng" in await stranger.in_group("g1").say(f"/thamgia {code}")
+    assert "đã là cán bộ ấp" in await stranger.say(f"/thamgia {code}")
+
+
+async def test_codes_are_stored_hashed(stranger):
+    code = await new_invite(stranger.app, "MT-MK")
+    async with stranger.app.sessions() as session:
+        hashes = [i.code_hash for i in await session.exec(select(Invite))]
+    assert code not in hashes and all(len(h) == 64 for h in hashes)
+
+
+async def test_already_member(staff):
+    code = await new_invite(staff.app, "LM-KV1", uses=2)
+    assert "đã là cán bộ ấp của Khu vực 1 (Long Mỹ) rồi" in await staff.say(f"/thamgia {code}")
+
+
+async def test_moving_hamlet_keeps_history(staff):
+    await staff.say("/dangky 5")
+    code = await new_invite(staff.app, "LM-KV2")
+    assert "Chuyển từ Khu vực 1 (Long Mỹ)" in await staff.say(f"/thamgia {code}")
+    assert "Khu vực 2 (Long Mỹ)" in await staff.say("/dangky 1")
+    async with staff.app.sessions() as session:
+        members = list(await session.exec(select(Member).where(Member.user_id == "u-staff")))
+    assert len(members) == 1
+
+
+async def test_link_group(coordinator, staff):
+    group = coordinator.in_group("g-lm")
+    assert "Đã liên kết nhóm này với Phường Long Mỹ" in await group.say("/lienket lm")
+    answer = await staff.in_group("g-lm").say("/tiendo")
+    assert "Tiến độ Phường Long Mỹ" in answer and "Khu vực 4 (Long Mỹ)" in answer
+
+
+@pytest.mark.parametrize("who,chat,text,expected", [
+    ("coordinator", "private", "/lienket LM", "dùng trong nhóm chat"),
+    ("coordinator", "group", "/lienket", "gõ kèm mã đơn vị"),
+    ("coordinator", "group", "/lienket XX-99", 'Không có đơn vị nào mang mã "XX-99"'),
+    ("coordinator", "group", "/lienket OM", "không thuộc đơn vị anh/chị phụ trách"),
+    ("staff", "group", "/lienket LM-KV1", "Chỉ ban chỉ đạo"),
+    ("stranger", "group", "/lienket LM", "chưa tham gia"),
+])
+async def test_link_refusals(people, who, chat, text, expected):
+    person = people[who]
+    if chat == "group":
+        person = person.in_group("g-x")
+    assert expected in await person.say(text)
+
+
+async def test_admin_links_anywhere(demo, clock):
+    await add_member(demo, "u-admin", "admin", "CT")
+    assert "Phường Ô Môn" in await Person(demo, clock, "u-admin").in_group("g").say("/lienket OM")

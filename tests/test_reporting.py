@@ -1,0 +1,177 @@
+"""Reporting conversations: /dangky, /bhyt, /huy, edits, and every kind of bad input."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Person, add_member
+from tests.ledger_helpers import ledger_rows, ledger_sum
+
+
+async def test_report_counts_and_shows_hamlet_progress(staff):
+    answer = await staff.say("/dangky 5")
+    assert "Đã ghi nhận 5 BHXH tự nguyện cho Khu vực 1 (Long Mỹ)" in answer
+    # demo baseline 401 of 453 for this hamlet, plus 5
+    assert "BHXH tự nguyện: 406/453 (89,62%), còn thiếu 47" in answer
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+@pytest.mark.parametrize("text", ["/dangky 5 bhyt 3", "/đăngký 5 BHYT 3", "Đăng ký 5 bhyt 3",
+                                  "dang ky 5 bhyt 3", "/dk@hamletbot 5 bhyt 3"])
+async def test_report_spellings(staff, text):
+    assert "Đã ghi nhận 5 BHXH tự nguyện và 3 BHYT hộ gia đình" in await staff.say(text)
+    assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 3
+
+
+async def test_bhyt_command(staff):
+    assert "Đã ghi nhận 4 BHYT hộ gia đình" in await staff.say("/bhyt 4")
+    assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 4
+    assert await ledger_sum(staff.app, "LM-KV1", "bhxh_tn") == 0
+
+
+BAD_REPORTS = [  # (text, a phrase of the expected answer)
+    ("/dangky", "chưa ghi số người"),
+    ("/dangky abc", '"abc" không phải là số người'),
+    ("/dangky -3", "phải lớn hơn 0"),
+    ("/dangky 0", "phải lớn hơn 0"),
+    ("/dangky 5.5", "phải là số nguyên"),
+    ("/dangky 1e9", "phải là số nguyên"),
+    ("/dangky 501", "tối đa 500 người"),
+    ("/dangky 99999999999999999999", "tối đa 500 người"),
+    ("/dangky 5 7", 'chưa hiểu phần "7"'),
+    ("/dangky 5 bhyt", "chưa ghi số người"),
+    ("/bhyt", "chưa ghi số người"),
+    ("/bhyt x", '"x" không phải là số người'),
+    ("/dangky " + "9" * 900, "tối đa 500 người"),
+    ("/dangky " + "x" * 2000, "Tin nhắn dài quá"),
+]
+
+
+@pytest.mark.parametrize("text,expected", BAD_REPORTS)
+async def test_bad_report_gets_clear_answer_and_stores_nothing(staff, text, expected):
+    before = await ledger_rows(staff.app)
+    assert expected in await staff.say(text)
+    assert await ledger_rows(staff.app) == before
+
+
+async def test_large_report_asks_to_confirm_then_counts_once(staff):
+    replies = await staff.deliver(staff.message("/dangky 60"))
+    assert "xác nhận" in replies[0].text
+    assert [c.label for c in replies[0].choices] == ["Đúng, ghi nhận", "Không, bỏ qua"]
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+    assert "Đã ghi nhận 60" in await staff.say("1")
+    assert "hết hạn" in await staff.say("1")  # the choice is used up
+    assert await ledger_sum(staff.app, "LM-KV1") == 60
+
+
+async def test_pressed_button_confirms_and_no_cancels(staff):
+    replies = await staff.deliver(staff.message("/dangky 70"))
+    no = replies[0].choices[1].payload
+    assert "Đã bỏ qua" in await staff.say(no, is_choice=True)
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+    old_yes = replies[0].choices[0].payload
+    assert "hết hạn" in await staff.say(old_yes, is_choice=True)
+
+
+async def test_choice_number_out_of_range(staff):
+    await staff.say("/dangky 60")
+    assert "từ 1 đến 2" in await staff.say("3")
+
+
+async def test_stranger_cannot_report(stranger):
+    assert "chưa tham gia" in await stranger.say("/dangky 5")
+    assert await ledger_rows(stranger.app) > 0  # only the demo baselines
+    assert await ledger_sum(stranger.app, "LM-KV1") == 0
+
+
+async def test_coordinator_cannot_report(coordinator):
+    answer = await coordinator.say("/dangky 5")
+    assert "ban chỉ đạo" in answer and "cán bộ ấp" in answer
+    assert await ledger_sum(coordinator.app, "LM") == 0
+
+
+async def test_report_in_unlinked_group_is_refused(staff):
+    group = staff.in_group("g-unlinked")
+    assert "chưa được liên kết" in await group.say("/dangky 5")
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+
+
+async def test_report_in_group_linked_to_another_unit(staff, demo, clock):
+    await add_member(demo, "u-om", "coordinator", "OM", name="Chú Ba")
+    await Person(demo, clock, "u-om").in_group("g-om").say("/lienket OM")
+    assert "thuộc Phường Ô Môn" in await staff.in_group("g-om").say("/dangky 5")
+
+
+async def test_report_in_linked_group_counts(staff, coordinator):
+    await coordinator.in_group("g-lm").say("/lienket LM")
+    assert "Đã ghi nhận 2" in await staff.in_group("g-lm").say("/dangky@hamletbot 2")
+    assert await ledger_sum(staff.app, "LM-KV1") == 2
+
+
+async def test_same_message_delivered_twice_counts_once(staff):
+    msg = staff.message("/dangky 5")
+    first = await staff.deliver(msg)
+    second = await staff.deliver(msg)
+    assert [r.text for r in first] == [r.text for r in second]
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_undo_last_report(staff):
+    await staff.say("/dangky 5")
+    await staff.say("/dangky 3 bhyt 2")
+    answer = await staff.say("/huy")
+    assert "Đã hủy báo cáo ngày 25/11/2026: 3 BHXH tự nguyện và 2 BHYT hộ gia đình" in answer
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+    assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 0
+    assert "Đã hủy" in await staff.say("/huy")
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+    assert "chưa có báo cáo nào để hủy" in await staff.say("/huy")
+
+
+async def test_undo_after_48_hours_is_refused(staff, clock):
+    await staff.say("/dangky 5")
+    clock.advance(hours=48, seconds=1)
+    assert "đã quá 48 giờ" in await staff.say("/huy")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_undo_within_48_hours(staff, clock):
+    await staff.say("/dangky 5")
+    clock.advance(hours=47, minutes=59)
+    assert "Đã hủy" in await staff.say("/huy")
+
+
+async def test_undo_by_stranger(stranger):
+    assert "chưa tham gia" in await stranger.say("/huy")
+
+
+async def test_edit_corrects_report_once(staff):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    answer = await staff.edit(original, "/dangky 7")
+    assert "Đã sửa báo cáo (trước: 5 BHXH tự nguyện): nay là 7 BHXH tự nguyện" in answer
+    assert await staff.edit(original, "/dangky 7") == answer  # the same edit redelivered
+    assert await ledger_sum(staff.app, "LM-KV1") == 7
+    await staff.edit(original, "/dangky 2", edit_id="2")  # a second, different edit
+    assert await ledger_sum(staff.app, "LM-KV1") == 2
+
+
+async def test_bad_edit_keeps_the_count(staff):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    assert "phải lớn hơn 0" in await staff.edit(original, "/dangky 0")
+    assert "vẫn giữ nguyên" in await staff.edit(original, "cảm ơn", edit_id="2")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_edit_of_other_message_is_silent(staff):
+    original = staff.message("/tiendo")
+    await staff.deliver(original)
+    assert await staff.edit(original, "/tiendo ") == ""
+
+
+async def test_undo_after_edit_reverses_the_corrected_figure(staff):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    await staff.edit(original, "/dangky 7")
+    assert "7 BHXH tự nguyện" in await staff.say("/huy")
+    assert await ledger_sum(staff.app, "LM-KV1") == 0

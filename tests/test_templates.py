@@ -1,0 +1,59 @@
+"""Every template renders with sample data: a typo in a template fails CI, not a user."""
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+from bot.render import TEMPLATES_DIR, make_renderer, num, pct, vnd
+from models.progress import Progress
+
+# The FAQ and calculator templates need the dated policy figures; their own tests render
+# each one on both sides of every change date (tests/test_faq_templates.py, test_calculator.py).
+ELSEWHERE = ("faq/", "calc/")
+
+unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1")
+ROWS = [Progress("bhxh_tn", 1215, 1509), Progress("bhyt", 52000, 50000)]
+SAMPLE = dict(
+    unit=unit, counts={"bhxh_tn": 5, "bhyt": 3}, rows=ROWS, before={"bhxh_tn": 4},
+    day=date(2026, 11, 25), today=date(2026, 11, 25), year=2026, bad="abc", cap=500,
+    command="dangky", role="staff", moved_from=None, hours=48, undo_hours=48, typed="dangki",
+    nearest="dangky", limit=1000, count=2, code="XX-1", in_group=False,
+    member=SimpleNamespace(role="staff"), children=[(unit, ROWS)],
+)
+VARIANTS = [
+    {},
+    dict(role="coordinator", member=None, in_group=True, nearest=None, before={},
+         rows=[Progress("bhxh_tn", 3, None), Progress("bhyt", 0, 10)], children=[]),
+    dict(role="admin", moved_from=unit, counts={"bhyt": 1}),
+]
+
+
+def templates() -> list[str]:
+    names = sorted(str(p.relative_to(TEMPLATES_DIR)) for p in TEMPLATES_DIR.rglob("*.j2"))
+    return [n for n in names if not n.startswith(ELSEWHERE) and not n.startswith("_")]
+
+
+@pytest.mark.parametrize("name", templates())
+@pytest.mark.parametrize("variant", range(len(VARIANTS)))
+def test_template_renders(name, variant):
+    text = make_renderer()(name, **{**SAMPLE, **VARIANTS[variant]})
+    assert text and "{{" not in text and "None" not in text
+
+
+def test_progress_line_uses_vietnamese_numbers():
+    text = make_renderer()("progress/unit.j2", **SAMPLE)
+    assert "BHXH tự nguyện: 1.215/1.509 (80,52%), còn thiếu 294" in text
+    assert "BHYT hộ gia đình: 52.000/50.000 (104,00%), đã đạt chỉ tiêu" in text
+
+
+@pytest.mark.parametrize("value,expected", [(1215, "1.215"), (0, "0"), (1234567, "1.234.567")])
+def test_num(value, expected):
+    assert num(value) == expected
+
+
+def test_pct_and_vnd():
+    assert pct(1215 / 1509) == "80,52%"
+    assert pct(None) == "–"
+    assert vnd(3_000_000) == "3.000.000 đ"
