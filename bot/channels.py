@@ -9,13 +9,15 @@ from typing import Awaitable, Callable, Protocol
 
 from handlers.types import Incoming, Reply
 
-OnMessage = Callable[[Incoming], Awaitable[list[Reply]]]
+OnMessage = Callable[[Incoming], Awaitable[None]]
 
 
 class Channel(Protocol):
     name: str  # the platform name used in Incoming.platform and in the database
 
-    async def start(self, on_message: OnMessage) -> None: ...
+    async def start(self, on_message: OnMessage) -> None:
+        """Begin receiving; each message is passed to `on_message`, which sends the replies
+        back through `send`. Returns once receiving runs (the console: at end of input)."""
 
     async def stop(self) -> None: ...
 

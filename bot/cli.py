@@ -52,6 +52,7 @@ def settings_of(ctx: click.Context) -> Settings:
 def console(ctx: click.Context, demo: bool, who: str) -> None:
     """Talk to the bot in this terminal (or through a pipe), no token needed."""
     from bot.console import ConsoleChannel
+    from bot.delivery import message_handler
     from bot.demo import DEMO_USERS, demo_invite, demo_member, load_demo
 
     settings = settings_of(ctx)
@@ -72,7 +73,8 @@ def console(ctx: click.Context, demo: bool, who: str) -> None:
                            f"Try /dangky 5, /huy, /tiendo, /trogiup; an unused invite code "
                            f"for /thamgia: {code}\n", err=True)
             channel = ConsoleChannel(user_id=user_id, display_name=name, clock=app.clock)
-            await channel.start(app.dispatcher.handle)
+            await channel.start(message_handler(channel, app.dispatcher, app.sessions,
+                                                app.clock))
 
     asyncio.run(main())
 
@@ -81,12 +83,13 @@ def console(ctx: click.Context, demo: bool, who: str) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the bot on the configured channels (the console when no token is set)."""
+    from bot.runner import run_bot
+
     settings = settings_of(ctx)
-    channels = settings.active_channels()
-    if channels == ["console"]:
+    if settings.active_channels() == ["console"]:
         ctx.invoke(console)
         return
-    raise click.ClickException(f"channels {', '.join(channels)} are not available yet")
+    asyncio.run(run_bot(settings))
 
 
 def _import_command(kind: str) -> click.Command:

@@ -79,6 +79,21 @@ class PlatformSettings(_Section):
         return _secret(self.webhook_secret_env) if self.webhook_secret_env else None
 
 
+class WebSettings(_Section):
+    """The aiohttp server for webhooks (and served images); only started when needed."""
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    # The HTTPS address the platforms reach this server at, e.g. https://bot.example.vn
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if v and not v.startswith("https://"):
+            raise ValueError("must start with https:// (platforms only call HTTPS webhooks)")
+        return v.rstrip("/")
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -93,6 +108,7 @@ class Settings(_Section):
     zalo: PlatformSettings = Field(default_factory=lambda: PlatformSettings(
         token_env="HAMLETBOT_ZALO_TOKEN", webhook_secret_env="HAMLETBOT_ZALO_SECRET",
         base_url="https://bot-api.zaloplatforms.com"))
+    web: WebSettings = Field(default_factory=WebSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     def active_channels(self) -> list[str]:

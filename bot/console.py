@@ -54,15 +54,12 @@ class ConsoleChannel:
                 if word == "quit":
                     return
                 if word == "edit" and self._last:
-                    await self._deliver(on_message, self._incoming(rest, edit_of=self._last))
+                    await on_message(self._incoming(rest, edit_of=self._last))
                 else:
                     self._meta(word, rest.strip())
             elif line.strip():
-                await self._deliver(on_message, self._incoming(line))
+                await on_message(self._incoming(line))
 
-    async def _deliver(self, on_message: OnMessage, msg: Incoming) -> None:
-        for reply in await on_message(msg):
-            await self.send(msg.chat_id, reply)
 
     async def stop(self) -> None:
         return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField, utcnow
 
@@ -23,3 +24,15 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = UtcField(default_factory=utcnow)
     sent_at: datetime | None = UtcField(default=None)
+
+
+async def enqueue(key: str, platform: str, chat_id: str, payload: dict, *, now: datetime,
+                  session: AsyncSession, status: str = "pending",
+                  last_error: str | None = None) -> bool:
+    """Add a row unless one with this key exists (a job run twice adds nothing).
+    True when a row was added."""
+    if (await session.exec(select(Outbox.id).where(Outbox.key == key))).first() is not None:
+        return False
+    session.add(Outbox(key=key, platform=platform, chat_id=chat_id, payload=payload,
+                       status=status, next_attempt=now, created_at=now, last_error=last_error))
+    return True

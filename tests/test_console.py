@@ -7,13 +7,14 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.console import ConsoleChannel
+from bot.delivery import message_handler
 
 
 async def converse(app, clock, lines: str, user_id: str = "u-staff") -> str:
     out = io.StringIO()
     channel = ConsoleChannel(user_id=user_id, display_name="Chị Lan", clock=clock,
                              stdin=io.StringIO(lines), stdout=out)
-    await channel.start(app.dispatcher.handle)
+    await channel.start(message_handler(channel, app.dispatcher, app.sessions, clock))
     return out.getvalue()
 
 

@@ -1,0 +1,51 @@
+"""`hamletbot run`: the app, its channels and the web server, until SIGINT/SIGTERM."""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import App, running_app
+from bot.channels import Channel
+from bot.config import Settings
+from bot.delivery import message_handler
+from bot.web import make_web_app, start_web
+
+log = logging.getLogger(__name__)
+
+# Each platform module exposes `create(app, web_app) -> Channel`; imported only when used,
+# so a console-only run never loads python-telegram-bot.
+CHANNEL_MODULES = {"telegram": "bot.telegram", "zalo": "bot.zalo"}
+
+
+def make_channel(name: str, app: App, web_app: web.Application) -> Channel:
+    return importlib.import_module(CHANNEL_MODULES[name]).create(app, web_app)
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_app(settings) as app:
+        web_app = make_web_app()
+        names = [n for n in settings.active_channels() if n != "console"]
+        channels = [make_channel(name, app, web_app) for name in names]
+        web_runner = await start_web(web_app, settings.web) if len(web_app.router.routes()) else None
+        started: list[Channel] = []
+        try:
+            for channel in channels:
+                await channel.start(message_handler(channel, app.dispatcher, app.sessions,
+                                                    app.clock))
+                started.append(channel)
+                log.info("channel %s started", channel.name)
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            for channel in reversed(started):
+                await channel.stop()
+            if web_runner is not None:
+                await web_runner.cleanup()
