@@ -16,6 +16,7 @@ from bot.db import make_engine, make_sessions, migrate
 from bot.dispatch import Dispatcher
 from bot.render import make_renderer
 from handlers.context import Rules
+from models.policy import load_policy
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ async def running_app(settings: Settings, clock: Clock = system_clock) -> AsyncI
         await migrate(engine)
         sessions = make_sessions(engine)
         dispatcher = Dispatcher(sessions=sessions, render=make_renderer(),
-                                rules=rules_from(settings), clock=clock)
+                                rules=rules_from(settings), clock=clock,
+                                policy=load_policy())  # a bad policy file stops start-up
         yield App(settings, engine, sessions, dispatcher, clock)
     finally:
         await engine.dispose()

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from handlers.context import Context
 from handlers.faq import SUPPORT_GROUP_NAMES, policy_view
-from handlers.matcher import strip_diacritics
+from handlers.text import fold
 from handlers.types import Choice, Incoming, Reply
 from models.policy import PolicyView, money
 
@@ -22,7 +22,7 @@ _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*([a-z]*)")
 
 def parse_income(text: str) -> int | None:
     """'3000000', '3.000.000', '3tr', '3 triệu', '3,5 triệu', '3.5tr', '3500k' → VND."""
-    text = strip_diacritics(text.lower()).strip()
+    text = fold(text).strip()
     text = re.sub(r"\s*(dong|d|vnd)$", "", text)
     m = _AMOUNT.fullmatch(text)
     if not m:
@@ -51,7 +51,7 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def _split_group(args: str) -> tuple[str, str | None]:
-    m = re.search(r"\bnhom\s*:\s*(\w+)", strip_diacritics(args.lower()))
+    m = re.search(r"\bnhom\s*:\s*(\w+)", fold(args))
     if not m:
         return args, None
     return args[:m.start()] + args[m.end():], GROUP_WORDS.get(m.group(1), "")

@@ -21,6 +21,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "huy": (),
     "boqua": (),
     "tiendo": ("td",),
+    "hoi": (),
+    "tinh": (),
     "lienket": (),
     "trogiup": ("help", "menu"),
 }

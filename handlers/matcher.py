@@ -18,6 +18,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from handlers.text import fold
+
 TOPICS_FILE = Path(__file__).resolve().parent / "faq_topics.toml"
 MAX_NGRAM = 4
 
@@ -50,19 +52,13 @@ _PHRASES = [(r"bao hiem xa hoi", "bhxh"), (r"bao hiem y te", "bhyt"), (r"bh xh",
 _TOKEN = re.compile(r"[a-z]+|\d+")
 
 
-def strip_diacritics(text: str) -> str:
-    text = unicodedata.normalize("NFD", text)
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
-
-
 def normalise(text: str) -> str:
     """'Vợ tui mới sanh, có được tiền gì hông?' → 'vo toi moi sinh co duoc tien gi khong'.
 
     Digit runs stay digits here (the FAQ log scrubs them separately)."""
     text = unicodedata.normalize("NFC", text).lower()
     words = [_ACCENTED.get(w, w) for w in re.split(r"\s+", text)]
-    text = strip_diacritics(" ".join(words))
+    text = fold(" ".join(words))
     tokens: list[str] = []
     for tok in _TOKEN.findall(text):
         if tok == "hong" and tokens and tokens[-1] in ("bi", "lam", "da"):

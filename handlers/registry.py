@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from handlers import help, onboarding, progress, reporting
+from handlers import calculator, faq, help, onboarding, progress, reporting
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 
@@ -19,16 +19,14 @@ ROUTES: dict[str, Handler] = {
     "boqua": reporting.cancel,
     "tiendo": progress.progress,
     "trogiup": help.help_for_role,
+    "hoi": faq.ask,
+    "tinh": calculator.calculate,
 }
 
 # Commands whose edits are corrections; an edit of anything else is not re-run.
 EDITABLE = {"dangky", "bhyt"}
 
-
-async def free_text(msg: Incoming, ctx: Context) -> list[Reply]:
-    """Text that is not a command: in a private chat, point to the menu."""
-    return ctx.reply("common/not_understood.j2")
-
-
-FREE_TEXT: Handler = free_text
+# Text that is not a command (in a private chat, or addressed to the bot in a group) is
+# a question for the FAQ; its fallback says what the bot can answer.
+FREE_TEXT: Handler = faq.ask
 EDITED_OTHER: Handler = reporting.edited_other
