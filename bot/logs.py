@@ -14,3 +14,47 @@ def configure(settings: LoggingSettings) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+# Secrets (bot tokens) that must never reach a log line, whatever logger or handler wrote
+# it: Bot API URLs carry the token (PLATFORMS.md C, Telegram/Zalo "token in the URL path").
+_SECRETS: set[str] = set()
+REDACTED = "<redacted>"
+
+
+def redact(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_secret(secret: str) -> None:
+    """From now on every log record (message, arguments, traceback) has `secret` replaced.
+
+    Done in the record factory rather than in a handler's filter so that it also holds for
+    handlers added later (pytest's caplog, a JSON handler) and for every library logger.
+    """
+    if not secret or secret in _SECRETS:
+        return
+    if not _SECRETS:
+        _install_factory()
+    _SECRETS.add(secret)
+
+
+def _install_factory() -> None:
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_record(*args, **kwargs) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: leave it to the handler to report
+            return record
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        clean = redact(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, ()
+        return record
+
+    logging.setLogRecordFactory(redacting_record)

@@ -72,3 +72,15 @@ async def chat_link(platform: str, chat_id: str, *, session: AsyncSession) -> Ch
 
 async def invite_by_code(code: str, *, session: AsyncSession) -> Invite | None:
     return (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
+
+
+async def move_chat_link(platform: str, old_chat_id: str, new_chat_id: str,
+                         *, session: AsyncSession) -> bool:
+    """A group got a new id (Telegram group → supergroup): its link follows it.
+    False when there was nothing to move or the new id is already linked."""
+    link = await chat_link(platform, old_chat_id, session=session)
+    if link is None or await chat_link(platform, new_chat_id, session=session) is not None:
+        return False
+    link.chat_id = new_chat_id
+    session.add(link)
+    return True

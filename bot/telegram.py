@@ -1,0 +1,325 @@
+"""The Telegram channel: python-telegram-bot (v22) updates in, Bot API calls out.
+
+It only translates. An `Update` becomes an `Incoming` (messages, edits, button presses);
+a `Reply` becomes `sendMessage`/`sendPhoto`, choices an inline keyboard, long texts are
+split on line boundaries. Two modes (config `telegram.mode`):
+
+- polling (default): PTB's Updater long-polls `getUpdates`;
+- webhook: PTB runs without an Updater (`.updater(None)`, as in PTB's customwebhookbot
+  example) and a route on the shared aiohttp server checks Telegram's secret header before
+  it reads the body, then puts the update on PTB's queue and answers at once (a slow answer
+  makes Telegram resend, PLATFORMS.md C Telegram 1). `hamletbot telegram set-webhook`
+  registers the route with Telegram.
+
+PTB is used for its Bot and its update queue only: no persistence, JobQueue or user_data,
+because our state lives in the database that Zalo shares. Updates of one chat are handled
+one after another in arrival order; different chats run side by side.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import warnings
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import (Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
+                      Update, constants)
+from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter,
+                            TelegramError)
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone,
+                          RetryableError)
+from bot.config import ConfigError
+from bot.logs import redact, redact_secret
+from bot.splitting import split_text
+from handlers.types import Choice, Incoming, Reply
+from models.members import move_chat_link
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Bot API #setwebhook
+TEXT_LIMIT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
+CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+MAX_CONCURRENT_CHATS = 16  # below the database pool size, so no handler waits on a connection
+
+
+class TelegramChannel:
+    name = PLATFORM
+
+    def __init__(self, *, token: str, sessions: async_sessionmaker[AsyncSession],
+                 clock: Callable[[], datetime], mode: str = "polling",
+                 secret: str | None = None, web_app: web.Application | None = None,
+                 base_url: str | None = None, poll_timeout: int = 10,
+                 request_timeout: float | None = None) -> None:
+        if mode == "webhook" and (not secret or web_app is None):
+            raise ConfigError("telegram webhook mode needs the secret and the web server")
+        redact_secret(token)
+        self.sessions, self.clock, self.mode = sessions, clock, mode
+        self.poll_timeout = poll_timeout
+        self._secret = (secret or "").encode()
+        # No JobQueue (the one scheduler lives in bot/) and no persistence (DESIGN.md).
+        builder = Application.builder().token(token).job_queue(None).persistence(None)
+        if base_url:
+            builder = builder.base_url(base_url)
+        if request_timeout is not None:
+            builder = builder.read_timeout(request_timeout).write_timeout(request_timeout)
+        if mode == "webhook":
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.bot_id, self.bot_username = 0, ""
+        self._on_message: OnMessage | None = None
+        self._order = ChatOrder(MAX_CONCURRENT_CHATS)
+        if mode == "webhook":
+            web_app.router.add_post(WEBHOOK_PATH, self._webhook)
+
+    # --- the channel protocol -----------------------------------------------------------
+
+    async def start(self, on_message: OnMessage) -> None:
+        """getMe (our username, for `/cmd@name` and mentions), then start receiving."""
+        self._on_message = on_message
+        try:
+            await self.application.initialize()
+            me = self.application.bot.bot
+            self.bot_id, self.bot_username = me.id, me.username
+            if self.application.updater is not None:
+                await self.application.updater.start_polling(
+                    timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        except TelegramError as exc:
+            raise platform_error(exc) from None
+        await self.application.start()
+        log.info("telegram: @%s receiving by %s", self.bot_username, self.mode)
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates already taken, then close the HTTP client."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self._order.drain()
+        await self.application.shutdown()
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            try:
+                await self._send(int(chat_id), reply)
+            except ChatMigrated as exc:  # the group became a supergroup (PLATFORMS.md B.7)
+                await self._migrate(chat_id, str(exc.new_chat_id))
+                await self._send(exc.new_chat_id, reply)
+        except TelegramError as exc:
+            raise platform_error(exc) from None
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        bot = self.application.bot
+        markup = keyboard(reply.choices)
+        text = reply.text
+        if reply.image is not None:
+            fits = len(text) <= CAPTION_LIMIT
+            await bot.send_photo(chat_id, reply.image, caption=text if fits and text else None,
+                                 reply_markup=markup if fits else None)
+            if fits:
+                return
+        parts = split_text(text, TEXT_LIMIT) if text.strip() else []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await bot.send_message(chat_id, part, reply_markup=markup if last else None)
+
+    # --- receiving ------------------------------------------------------------------------
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        # The secret is checked before the body is read: a stranger's request costs nothing.
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), self._secret):
+            log.warning("telegram webhook: missing or wrong secret token, rejected")
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return web.Response(status=400)
+        await self.application.update_queue.put(update)
+        return web.Response()
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's only handler: hand the update to its chat's queue and return at once."""
+        chat = update.effective_chat
+        if chat is not None:
+            self._order.submit(str(chat.id), lambda: self._handle(update))
+
+    async def _handle(self, update: Update) -> None:
+        message = update.message
+        if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+            old, new = ((message.chat.id, message.migrate_to_chat_id) if message.migrate_to_chat_id
+                        else (message.migrate_from_chat_id, message.chat.id))
+            await self._migrate(str(old), str(new))
+            return
+        press = update.callback_query
+        if press is not None:
+            await self._quietly(press.answer())  # stops the button's spinner
+            await self._quietly(press.edit_message_reply_markup(None))  # one press per keyboard
+        msg = to_incoming(update, bot_id=self.bot_id, bot_username=self.bot_username,
+                          now=self.clock())
+        if msg is not None and self._on_message is not None:
+            await self._on_message(msg)
+
+    async def _migrate(self, old_chat_id: str, new_chat_id: str) -> None:
+        async with self.sessions() as session:
+            moved = await move_chat_link(PLATFORM, old_chat_id, new_chat_id, session=session)
+            await session.commit()
+        if moved:
+            log.info("telegram: group %s became supergroup %s; its link moved",
+                     old_chat_id, new_chat_id)
+
+    @staticmethod
+    async def _quietly(call: Awaitable) -> None:
+        """A courtesy call (answer a press, remove a used keyboard) must not stop the message."""
+        try:
+            await call
+        except TelegramError as exc:
+            log.info("telegram: %s", redact(f"{type(exc).__name__}: {exc.message}"))
+
+
+def to_incoming(update: Update, *, bot_id: int, bot_username: str,
+                now: datetime) -> Incoming | None:
+    """The neutral message of an update, or None when it carries nothing for the bot."""
+    press = update.callback_query
+    if press is not None:
+        if press.message is None or not press.data:
+            return None
+        chat, user = press.message.chat, press.from_user
+        kind = chat_kind(chat)
+        if kind is None:
+            return None
+        return Incoming(
+            platform=PLATFORM, chat_id=str(chat.id), chat_kind=kind, user_id=str(user.id),
+            display_name=user.full_name, text=press.data, message_id=f"cb{press.id}",
+            time=now, is_choice=True, bot_username=bot_username)
+    message = update.edited_message or update.message
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return None
+    text = message.text if message.text is not None else message.caption
+    kind = chat_kind(message.chat)
+    if text is None or kind is None:
+        return None
+    edited = update.edited_message is not None and message.edit_date is not None
+    return Incoming(
+        platform=PLATFORM, chat_id=str(message.chat.id), chat_kind=kind,
+        user_id=str(message.from_user.id), display_name=message.from_user.full_name,
+        text=text, message_id=str(message.message_id),
+        time=message.edit_date if edited else message.date, is_edit=edited,
+        edit_id=str(int(message.edit_date.timestamp())) if edited else "",
+        addressed_to_bot=addressed_to_bot(message, bot_id, bot_username),
+        bot_username=bot_username)
+
+
+def chat_kind(chat: Chat) -> str | None:
+    if chat.type == Chat.PRIVATE:
+        return "private"
+    if chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        return "group"
+    return None  # channels: the bot does not work there
+
+
+def addressed_to_bot(message: Message, bot_id: int, bot_username: str) -> bool:
+    """A reply to one of the bot's messages, or a mention of it (@name or a text mention)."""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return True
+    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    found = {**message.parse_entities(kinds), **message.parse_caption_entities(kinds)}
+    for entity, value in found.items():
+        if entity.type == MessageEntity.MENTION and value[1:].lower() == bot_username.lower():
+            return True
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+    return False
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """One button per row: labels are sentences, side by side they would be cut off."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.payload)]
+                                 for c in choices])
+
+
+def platform_error(exc: TelegramError) -> PlatformError:
+    """PTB's exception → the shared error the outbox acts on (PLATFORMS.md B.3)."""
+    text = redact(f"telegram {type(exc).__name__}: {exc.message}")
+    if isinstance(exc, RetryAfter):
+        return RetryableError(text, retry_after=_seconds(exc))
+    if isinstance(exc, Forbidden):  # blocked by the user, kicked from the group
+        return RecipientGone(text)
+    if isinstance(exc, BadRequest):  # a subclass of NetworkError, so tested first
+        return RecipientGone(text) if "chat not found" in exc.message.lower() else Misconfigured(text)
+    if isinstance(exc, NetworkError):  # TimedOut, 5xx, connection trouble
+        return RetryableError(text)
+    return Misconfigured(text)  # InvalidToken, Conflict, a second ChatMigrated
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that int will become timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class ChatOrder:
+    """Runs jobs one at a time per chat, in submission order; chats run side by side,
+    at most `limit` at once."""
+
+    def __init__(self, limit: int) -> None:
+        self._queues: dict[str, deque[Callable[[], Awaitable[None]]]] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(limit)
+
+    def submit(self, key: str, job: Callable[[], Awaitable[None]]) -> None:
+        if key in self._queues:
+            self._queues[key].append(job)
+            return
+        self._queues[key] = deque([job])
+        task = asyncio.create_task(self._drain(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait until every submitted job has run."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _drain(self, key: str) -> None:
+        queue = self._queues[key]
+        try:
+            async with self._slots:
+                while queue:
+                    job = queue.popleft()
+                    try:
+                        await job()
+                    except Exception:
+                        log.exception("telegram: an update of chat %s failed", key)
+        finally:
+            del self._queues[key]
+
+
+def create(app, web_app: web.Application) -> TelegramChannel:
+    """The channel as `hamletbot run` builds it from the settings."""
+    settings = app.settings.telegram
+    token = settings.token()
+    if not token:
+        raise ConfigError(f"telegram.token_env: environment variable {settings.token_env} "
+                          "is not set")
+    return TelegramChannel(token=token, sessions=app.sessions, clock=app.clock,
+                           mode=settings.mode, secret=settings.webhook_secret(),
+                           web_app=web_app, base_url=settings.base_url or None)
