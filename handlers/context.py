@@ -21,6 +21,7 @@ class Rules:
     undo_hours: int = 48
     max_text_length: int = 1000
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    boards: Any = None  # handlers.leaderboard.BoardSettings: leaderboard layout and chart
 
 
 @dataclass
