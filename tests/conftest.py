@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import running_app
 from bot.config import Settings
@@ -36,10 +39,31 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+# The whole suite runs on SQLite by default and on PostgreSQL when this names a database
+# (.ci/run does both). That database is emptied before each test that uses it.
+POSTGRES_URL = os.environ.get("HAMLETBOT_TEST_DATABASE_URL", "")
+
+
+async def _empty_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+async def database_url(tmp_path: Path) -> str:
+    if POSTGRES_URL:
+        await _empty_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings.model_validate(
-        {"database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"},
+        {"database": {"url": database_url},
          "reporting": {"max_per_report": 500, "confirm_above": 50, "undo_hours": 48}})
 
 

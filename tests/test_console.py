@@ -45,6 +45,7 @@ async def test_edit_corrects(staff, clock):
 
 
 def test_demo_console_through_a_pipe(tmp_path, monkeypatch):
+    # SQLite only, on purpose: this is README's first command on the built-in defaults.
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["console", "--demo"], input="/dangky 5\n/tiendo\n")
     assert result.exit_code == 0, result.output
@@ -60,6 +61,7 @@ def test_demo_console_through_a_pipe(tmp_path, monkeypatch):
 
 
 def test_invite_code_from_cli_joins(tmp_path, monkeypatch):
+    # SQLite only, on purpose: the CLI on the built-in default configuration.
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     runner.invoke(cli, ["console", "--demo"], input="")

@@ -100,6 +100,8 @@ async def test_baselines_once(app, tmp_path):
 
 
 def test_cli_import_reports_rows_and_exit_code(tmp_path, monkeypatch):
+    # SQLite only, on purpose: the CLI on the built-in default configuration (the import
+    # itself runs on both databases in the tests above).
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     units = write(tmp_path, "u.csv", UNITS)
