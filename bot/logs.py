@@ -1,7 +1,9 @@
 """Logging set-up: plain text by default; nothing secret and no resident data is logged."""
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timezone
 
 from bot.config import LoggingSettings
 
@@ -9,9 +11,23 @@ from bot.config import LoggingSettings
 QUIET = ("httpx", "httpcore", "aiosqlite", "alembic", "apscheduler.executors.default")
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for a log collector."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+                 "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure(settings: LoggingSettings) -> None:
-    logging.basicConfig(level=settings.level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.level, handlers=[handler], force=True)
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
