@@ -28,7 +28,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import (Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
+from telegram import (Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
                       Update, constants)
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter,
                             TelegramError)
@@ -37,7 +37,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone,
                           RetryableError)
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.logs import redact, redact_secret
 from bot.splitting import split_text
 from handlers.types import Choice, Incoming, Reply
@@ -311,6 +311,24 @@ class ChatOrder:
                         log.exception("telegram: an update of chat %s failed", key)
         finally:
             del self._queues[key]
+
+
+async def set_webhook(settings: Settings) -> str:
+    """Register `{web.public_url}/telegram/webhook` and its secret with Telegram; the URL."""
+    tg = settings.telegram
+    token, secret = tg.token(), tg.webhook_secret()
+    if not token or not secret or not settings.web.public_url:
+        raise ConfigError("set-webhook needs the token, the webhook secret (environment "
+                          f"variables {tg.token_env}, {tg.webhook_secret_env or '(unset)'}) "
+                          "and web.public_url")
+    redact_secret(token)
+    url = settings.web.public_url + WEBHOOK_PATH
+    try:
+        async with Bot(token, base_url=tg.base_url or "https://api.telegram.org/bot") as bot:
+            await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    except TelegramError as exc:
+        raise platform_error(exc) from None
+    return url
 
 
 def create(app, web_app: web.Application) -> TelegramChannel:

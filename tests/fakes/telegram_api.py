@@ -80,11 +80,17 @@ class FakeTelegram:
 
     # --- what a test does -------------------------------------------------------------
 
-    async def push(self, update: dict) -> dict:
-        """Queue an update for getUpdates; gives it the next update_id unless it has one."""
+    def stamp(self, update: dict) -> dict:
+        """The update with the next update_id (unless it has one); its chats are remembered
+        so that sent messages echo the right chat type."""
         update = {"update_id": next(self._update_ids), **update}
         for chat in _chats_in(update):
             self._chats[chat["id"]] = chat
+        return update
+
+    async def push(self, update: dict) -> dict:
+        """Queue an update for getUpdates (polling)."""
+        update = self.stamp(update)
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
