@@ -8,6 +8,7 @@ from handlers.text import fold
 
 CONFIRM_WORD = "xacnhan"
 _INTEGER = re.compile(r"^[+\-]?\d+$")
+_LONG_DIGITS = re.compile(r"\d{7,}")
 _NUMERIC = re.compile(r"^[+\-]?[\d.,]+(e[+\-]?\d+)?$")
 
 
@@ -60,5 +61,7 @@ def _check(token: str, cap: int) -> str:
 
 
 def _bad(result: Counts, error: str, token: str) -> Counts:
-    result.error, result.bad, result.values = error, token[:30], {}
+    # Echoed back (and so stored with the answer): never a whole phone or ID number.
+    shown = _LONG_DIGITS.sub(lambda m: m[0][:3] + "…", token[:30])
+    result.error, result.bad, result.values = error, shown, {}
     return result
