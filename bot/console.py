@@ -13,6 +13,8 @@ import sys
 from typing import Callable, TextIO
 
 from bot.channels import OnMessage
+from bot.choices import HINT_TEMPLATE, numbered
+from bot.render import make_renderer
 from handlers.types import Incoming, Reply
 
 PLATFORM = "console"
@@ -31,6 +33,8 @@ class ConsoleChannel:
         self.clock = clock
         self.stdin, self.stdout = stdin or sys.stdin, stdout or sys.stdout
         self.interactive = self.stdin.isatty()
+        # In a pipe the transcript stays short: no hint under numbered choices.
+        self.hint = f"  {make_renderer()(HINT_TEMPLATE)}" if self.interactive else ""
         self.chat_id, self.chat_kind = f"private-{user_id}", "private"
         # Message ids must not repeat across runs: the database remembers handled ids.
         self._run = secrets.token_hex(3)
@@ -65,10 +69,7 @@ class ConsoleChannel:
         return None
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        lines = [reply.text]
-        lines += [f"  {i}. {c.label}" for i, c in enumerate(reply.choices, 1)]
-        if reply.choices:
-            lines.append("  (trả lời bằng số)" if self.interactive else "")
+        lines = [numbered(reply, self.hint)]
         if reply.image:
             lines.append(f"  [hình ảnh PNG, {len(reply.image)} byte]")
         self.stdout.write("\n".join(line for line in lines if line) + "\n\n")

@@ -103,7 +103,9 @@ class Dispatcher:
         if parsed.name:
             return await ROUTES[parsed.name](msg, ctx)
         if not text.strip():
-            return []
+            # A message without text (a sticker, a photo): say in a private chat what the
+            # bot reads; in a group stay silent.
+            return ctx.reply("common/unsupported.j2") if msg.chat_kind == "private" else []
         return await FREE_TEXT(msg, ctx)
 
     async def _resolve_choice(self, msg: Incoming, ctx: Context) -> str | list[Reply] | None:

@@ -1,0 +1,377 @@
+"""The Zalo channel on the Zalo Bot Platform (2025, bot token, Telegram-like API), by long
+polling or by webhook on the shared aiohttp server.
+
+`ZaloClient` is the thin API client; `ZaloChannel` only translates: Zalo events →
+`Incoming`, `Reply` → sendMessage/sendPhoto (choices as a numbered list, answered with
+the number; images by URL from bot/images.py). Docs: https://bot.zaloplatforms.com/docs/
+(newer location https://docs.zaloplatforms.com/docs/BOT); the facts used here, with
+sources, are in shared/PLATFORMS.md Part A. Unconfirmed ones are marked UNVERIFIED below,
+in this block and nowhere else.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels import Misconfigured, OnMessage, PlatformError, RetryableError
+from bot.choices import HINT_TEMPLATE, numbered
+from bot.config import ConfigError, Settings
+from bot.images import ImageStore
+from bot.splitting import split_text
+from handlers.types import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+# --- Zalo Bot Platform facts (https://bot.zaloplatforms.com/docs/) --------------------------
+PLATFORM = "zalo"
+# sendMessage.text and sendPhoto.caption: 1–2000 characters [docs apis/sendMessage, sendPhoto].
+# UNVERIFIED whether Zalo counts code points or UTF-16 units; Vietnamese text is all BMP.
+TEXT_LIMIT = 2000
+# Every webhook request carries the setWebhook secret_token (8–256 chars) in this header
+# [docs webhook, apis/setWebhook].
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+SECRET_LENGTHS = range(8, 257)
+# getUpdates returns ONE event per call (no update_id, no offset); `timeout` in seconds,
+# documented type String, default 30 [docs apis/getUpdates].
+POLL_TIMEOUT = 30
+# An idle long poll answers ok:false, error_code 408 "Request timeout", with HTTP 200 or 408.
+# OBSERVED by third parties, not documented (PLATFORMS.md A.2, Part C pitfall 2).
+IDLE_CODE = 408
+# Error codes [docs "Bảng mã lỗi"]: 400 bad request, 401 bad token, 403 "internal server
+# error" (sic), 404 not found, 408 timeout, 429 quota exceeded. Nothing documents an error
+# for a user who blocked the bot, so RecipientGone is never raised (UNVERIFIED); nor a
+# retry-after: a Retry-After header is honoured if one comes (UNVERIFIED that it does).
+RETRYABLE_CODES = {403, 408, 429}
+# Zalo downloads the sendPhoto URL before it answers, so that call is slow (OpenClaw api.ts).
+PHOTO_TIMEOUT = 60
+# Group events are beta and their payload is undocumented (PLATFORMS.md A.4, A.7): the bot
+# is said to receive only @mentions and replies to its own messages. UNVERIFIED: that a
+# mention shows as "@<bot name>" in the text, and which field carries the replied-to message
+# (these are guesses after Zalo's python-telegram-bot-derived SDK).
+REPLY_FIELDS = ("reply_to_message", "quote")
+# `date` is in milliseconds [docs samples]; one project read it as seconds (pitfall 5).
+MS_THRESHOLD = 10**11  # a seconds timestamp stays below this until the year 5138
+# ---------------------------------------------------------------------------------------------
+
+WEBHOOK_PATH = "/zalo/webhook"
+TEXT_EVENT = "message.text.received"
+UNSUPPORTED_EVENT = "message.unsupported.received"
+BACKOFF_BASE, BACKOFF_CAP = 1.0, 60.0  # seconds between failed polls: 1, 2, 4 … 60, jittered
+IDLE_PAUSE = 1.0  # an idle poll that came back at once (timeout ignored) must not spin
+
+
+@dataclass(frozen=True)
+class ZaloBot:
+    """Who we are (getMe): the id and the names users may @mention."""
+    id: str
+    names: tuple[str, ...]
+
+
+class ZaloClient:
+    """The Bot API over one shared aiohttp session: POST `{base}/bot<token>/<method>`, JSON.
+
+    The token is only ever in the request URL: errors and logs name the method, never the
+    URL (Part C pitfall 6). Every answer's `ok` is checked, also on HTTP 200 (pitfall 8)."""
+
+    def __init__(self, token: str, base_url: str, session: aiohttp.ClientSession, *,
+                 timeout: float = 15) -> None:
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.timeout = timeout
+
+    async def call(self, method: str, *, timeout: float | None = None, **params: Any) -> Any:
+        status, body, retry_after = await self._post(method, params, timeout or self.timeout)
+        if isinstance(body, dict) and body.get("ok") is True:
+            return body.get("result")
+        raise _error(method, status, body, retry_after)
+
+    async def get_me(self) -> ZaloBot:
+        me = await self.call("getMe") or {}
+        # getMe documents `account_name`; the display name users see (and @mention) is
+        # UNVERIFIED to be in it, so both are accepted.
+        names = tuple(str(me[k]) for k in ("display_name", "account_name") if me.get(k))
+        return ZaloBot(str(me.get("id", "")), names)
+
+    async def get_update(self, timeout: int = POLL_TIMEOUT) -> dict | None:
+        """The next event, or None after an idle poll."""
+        status, body, retry_after = await self._post("getUpdates", {"timeout": str(timeout)},
+                                                     timeout + 10)
+        if isinstance(body, dict) and body.get("ok") is True:
+            return body.get("result") or None  # `{"ok": true, "result": {}}` also means none
+        if _code(status, body) == IDLE_CODE:
+            return None
+        raise _error("getUpdates", status, body, retry_after)
+
+    async def send_message(self, chat_id: str, text: str) -> Any:
+        return await self.call("sendMessage", chat_id=chat_id, text=text)
+
+    async def send_photo(self, chat_id: str, url: str, caption: str | None = None) -> Any:
+        params = {"chat_id": chat_id, "photo": url}
+        if caption:
+            params["caption"] = caption
+        return await self.call("sendPhoto", timeout=PHOTO_TIMEOUT, **params)
+
+    async def _post(self, method: str, params: dict, timeout: float) -> tuple[int, Any, str | None]:
+        url = f"{self.base_url}/bot{self._token}/{method}"
+        try:
+            async with self.session.post(url, json=params,
+                                         timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                raw = await resp.read()
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                return resp.status, body, resp.headers.get("Retry-After")
+        except asyncio.TimeoutError:
+            raise RetryableError(f"zalo {method}: timed out after {timeout:.0f} s") from None
+        except aiohttp.ClientError as exc:  # its text may hold the URL: keep only the kind
+            raise RetryableError(f"zalo {method}: {type(exc).__name__}") from None
+
+
+def _code(status: int, body: Any) -> int:
+    """Zalo's error_code (sometimes a string, "408"), else the HTTP status."""
+    try:
+        return int(body.get("error_code") or status) if isinstance(body, dict) else status
+    except (TypeError, ValueError):
+        return status
+
+
+def _error(method: str, status: int, body: Any, retry_after: str | None) -> PlatformError:
+    code = _code(status, body)
+    description = str(body.get("description") or "")[:200] if isinstance(body, dict) else ""
+    message = f"zalo {method}: error {code} (HTTP {status}) {description}".rstrip()
+    if code in RETRYABLE_CODES or code >= 500 or status >= 500 or code < 400:
+        try:
+            seconds = float(retry_after) if retry_after else None
+        except ValueError:
+            seconds = None
+        return RetryableError(message, seconds)
+    return Misconfigured(message)
+
+
+def unwrap(body: Any) -> dict | None:
+    """The event of a webhook body, wrapped `{"ok": true, "result": {…}}` as documented or
+    flat `{"event_name": …, "message": {…}}` as integrators see it (Part C pitfall 1)."""
+    if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        body = body["result"]
+    if isinstance(body, dict) and body.get("event_name") and isinstance(body.get("message"), dict):
+        return body
+    return None
+
+
+def to_incoming(event: dict, bot: ZaloBot, clock: Callable[[], datetime]) -> Incoming | None:
+    """The neutral message of one Zalo event; None for events that carry nothing to answer.
+
+    Images and stickers become a message without text (the dispatcher answers that with a
+    short hint in a private chat and ignores it in a group). `message.unsupported.received`
+    (content withheld from protected users, pitfall 10) is ignored: telling such a user to
+    send text would not help them.
+    """
+    name, message = event.get("event_name"), event["message"]
+    chat, sender = message.get("chat") or {}, message.get("from") or {}
+    chat_id, message_id = str(chat.get("id") or ""), str(message.get("message_id") or "")
+    user_id = str(sender.get("id") or chat_id)
+    if name == UNSUPPORTED_EVENT or sender.get("is_bot") or not (chat_id and message_id):
+        return None
+    text = str(message.get("text") or "") if name == TEXT_EVENT else ""
+    chat_type = str(chat.get("chat_type") or "").upper()
+    group = chat_type == "GROUP" or (not chat_type and chat_id != user_id)
+    mentioned = next((n for n in bot.names if f"@{n}".lower() in text.lower()), "")
+    return Incoming(
+        platform=PLATFORM, chat_id=chat_id, chat_kind="group" if group else "private",
+        user_id=user_id, text=text, message_id=message_id, time=_time(message.get("date"), clock),
+        display_name=str(sender.get("display_name") or sender.get("first_name")
+                         or sender.get("name") or ""),
+        addressed_to_bot=group and bool(mentioned or _replies_to(message, bot)),
+        bot_username=mentioned or (bot.names[0] if bot.names else ""))
+
+
+def _replies_to(message: dict, bot: ZaloBot) -> bool:
+    for field in REPLY_FIELDS:
+        quoted = message.get(field)
+        if isinstance(quoted, dict):
+            author = quoted.get("from") or {}
+            return bool(author.get("is_bot")) or str(author.get("id", "")) == bot.id
+    return False
+
+
+def _time(value: Any, clock: Callable[[], datetime]) -> datetime:
+    try:
+        stamp = float(value)
+    except (TypeError, ValueError):
+        return clock()
+    return datetime.fromtimestamp(stamp / 1000 if stamp > MS_THRESHOLD else stamp, timezone.utc)
+
+
+def backoff(failures: int, rand: Callable[[], float]) -> float:
+    """Seconds to wait after `failures` failed polls in a row: doubling, capped, jittered
+    to 50–100 % so several instances do not retry in step."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1)) * (0.5 + rand() / 2)
+
+
+class ZaloChannel:
+    name = PLATFORM
+
+    def __init__(self, *, token: str, base_url: str, mode: str, images: ImageStore,
+                 hint: str = "", secret: str | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 sleep: Callable[[float], Any] = asyncio.sleep,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 rand: Callable[[], float] = random.random,
+                 poll_timeout: int = POLL_TIMEOUT) -> None:
+        self._token, self.base_url, self.mode = token, base_url, mode
+        self._secret = secret or ""
+        self.images, self.hint, self.clock = images, hint, clock
+        self.sleep, self.monotonic, self.rand = sleep, monotonic, rand
+        self.poll_timeout = poll_timeout
+        self.bot = ZaloBot("", ())
+        self.client: ZaloClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._on_message: OnMessage | None = None
+        self._poller: asyncio.Task | None = None
+
+    async def start(self, on_message: OnMessage) -> None:
+        self._session = aiohttp.ClientSession()
+        self.client = ZaloClient(self._token, self.base_url, self._session)
+        try:
+            self.bot = await self.client.get_me()
+            if self.mode == "polling":
+                # getUpdates stays silent while a webhook is set (Part C pitfall 3).
+                await self.client.call("deleteWebhook")
+        except BaseException:
+            await self.stop()
+            raise
+        self._on_message = on_message
+        if self.mode == "polling":
+            self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
+        log.info("zalo bot %s receiving by %s", self.bot.id, self.mode)
+
+    async def stop(self) -> None:
+        self._on_message = None
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if self.client is None:
+            raise RetryableError("zalo channel not started")
+        chunks = [c for c in split_text(numbered(reply, self.hint), TEXT_LIMIT) if c.strip()]
+        if reply.image is not None:
+            url = self.images.publish(reply.image)
+            if url is None:
+                log.warning("zalo: web.public_url is not set, so Zalo cannot fetch the image "
+                            "(sendPhoto takes a URL); sending the text alone")
+            else:
+                await self.client.send_photo(chat_id, url, chunks.pop(0) if chunks else None)
+        for chunk in chunks:
+            await self.client.send_message(chat_id, chunk)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """POST /zalo/webhook: the secret header is checked before the body is read."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self._secret or not hmac.compare_digest(given.encode(), self._secret.encode()):
+            log.warning("zalo webhook: missing or wrong %s header; refused", SECRET_HEADER)
+            return web.Response(status=403)
+        if self._on_message is None:
+            return web.Response(status=503)
+        try:
+            event = unwrap(json.loads(await request.read()))
+        except (ValueError, UnicodeDecodeError):
+            event = None
+        if event is None:
+            log.warning("zalo webhook: body is not a Zalo event; refused")
+            return web.Response(status=400)
+        # Handled before answering: once Zalo has its 200 the message is committed, and a
+        # redelivery (retry policy UNVERIFIED, see above) is answered from the idempotency key.
+        try:
+            await self._handle(event)
+        except Exception:
+            log.exception("zalo webhook: event %s not handled", event.get("event_name"))
+            return web.Response(status=500)
+        return web.json_response({"message": "Success"})
+
+    async def _poll(self) -> None:
+        failures = 0
+        while True:
+            started = self.monotonic()
+            try:
+                event = await self.client.get_update(self.poll_timeout)
+            except PlatformError as exc:
+                failures += 1
+                delay = backoff(failures, self.rand)
+                log.warning("zalo getUpdates failed (%s); next try in %.1f s", exc, delay)
+                await self.sleep(delay)
+                continue
+            failures = 0
+            if event is None:
+                if self.monotonic() - started < IDLE_PAUSE:
+                    await self.sleep(IDLE_PAUSE)
+                continue
+            try:
+                await self._handle(event)
+            except Exception:  # the event is consumed either way; keep polling
+                log.exception("zalo: event %s not handled", event.get("event_name"))
+
+    async def _handle(self, event: dict) -> None:
+        if unwrap(event) is None:
+            log.warning("zalo: an update that is not an event; ignored")
+            return
+        msg = to_incoming(event, self.bot, self.clock)
+        if msg is None:
+            log.info("zalo: %s ignored", event.get("event_name"))
+            return
+        if self._on_message is not None:
+            await self._on_message(msg)
+
+
+def create(app, web_app: web.Application) -> ZaloChannel:
+    """The Zalo channel of the running app; its routes are added to the shared server."""
+    settings: Settings = app.settings
+    images = ImageStore(settings.web.public_url, clock=app.clock)
+    if images.enabled:
+        images.add_routes(web_app)
+    channel = ZaloChannel(token=settings.zalo.token() or "", base_url=settings.zalo.base_url,
+                          mode=settings.zalo.mode, secret=settings.zalo.webhook_secret(),
+                          images=images, hint=app.dispatcher.render(HINT_TEMPLATE),
+                          clock=app.clock)
+    if settings.zalo.mode == "webhook":
+        web_app.router.add_post(WEBHOOK_PATH, channel.webhook)
+    return channel
+
+
+async def set_webhook(settings: Settings, *, delete: bool = False) -> str:
+    """`hamletbot zalo set-webhook`: point Zalo at {web.public_url}/zalo/webhook (or stop)."""
+    token = settings.zalo.token()
+    if not token:
+        raise ConfigError(f"zalo.token_env: environment variable {settings.zalo.token_env} "
+                          "is not set")
+    async with aiohttp.ClientSession() as session:
+        client = ZaloClient(token, settings.zalo.base_url, session)
+        if delete:
+            await client.call("deleteWebhook")
+            return "Zalo webhook deleted; the bot can poll (zalo.mode = \"polling\")."
+        if not settings.web.public_url:
+            raise ConfigError("web.public_url: set the HTTPS address Zalo reaches this bot at")
+        secret = settings.zalo.webhook_secret()
+        if not secret or len(secret) not in SECRET_LENGTHS:
+            raise ConfigError(f"zalo.webhook_secret_env: environment variable "
+                              f"{settings.zalo.webhook_secret_env or '(unset)'} must hold "
+                              "8 to 256 characters")
+        url = settings.web.public_url + WEBHOOK_PATH
+        await client.call("setWebhook", url=url, secret_token=secret)
+        return f"Zalo webhook set to {url}; run the bot with zalo.mode = \"webhook\"."
