@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chart import draw_board
 from bot.config import Settings
 from bot.db import make_engine, make_sessions, migrate
 from bot.dispatch import Dispatcher
 from bot.render import make_renderer
 from handlers.context import Rules
+from handlers.leaderboard import BoardSettings
 from models.policy import load_policy
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,13 @@ def rules_from(settings: Settings) -> Rules:
     r = settings.reporting
     return Rules(max_per_report=r.max_per_report, confirm_above=r.confirm_above,
                  undo_hours=r.undo_hours, max_text_length=r.max_text_length,
-                 tz=ZoneInfo(settings.bot.timezone))
+                 tz=ZoneInfo(settings.bot.timezone), boards=board_settings(settings))
+
+
+def board_settings(settings: Settings) -> BoardSettings:
+    s = settings.schedule
+    return BoardSettings(top_n=s.top_n, bottom_n=s.bottom_n, full_max=s.full_max,
+                         chart=draw_board)
 
 
 @asynccontextmanager

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 FONT = "DejaVu Sans"
 BAR = "#2b7bb9"
 LOW = "#f0a030"  # below the pace the year needs: a colour that asks for help, not red
@@ -19,6 +16,10 @@ DONE = "#3a9d5d"
 
 def draw_board(data: dict) -> bytes:
     """PNG bytes for a leaderboard view (handlers.leaderboard.view plus `labels`)."""
+    # Imported here: matplotlib takes a while to load, and most runs never draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     title, axis, target_label, *programme_labels = data["labels"]
     sections = [s for s in data["sections"] if s.rows]
     heights = [max(len(_rows(s)), 1) for s in sections]

@@ -99,6 +99,32 @@ class LoggingSettings(_Section):
     format: Literal["text", "json"] = "text"
 
 
+class ScheduleSettings(_Section):
+    """Scheduled pushes: crontab lines in bot.timezone (minute hour day month weekday)."""
+    leaderboard_cron: str = "30 7 * * mon"  # the week just ended
+    reminder_cron: str = "0 16 * * fri"  # this week, to staff who reported nothing
+    misfire_grace_seconds: int = Field(6 * 3600, ge=0)
+    top_n: int = Field(5, ge=1, le=50)
+    bottom_n: int = Field(5, ge=1, le=50)
+    full_max: int = Field(12, ge=1, le=100)
+
+    @field_validator("leaderboard_cron", "reminder_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+        CronTrigger.from_crontab(v)  # raises ValueError on a bad line
+        return v
+
+
+class SenderSettings(_Section):
+    """The outbox sender (rate limits per platform are in bot/sender.py, from PLATFORMS.md)."""
+    max_attempts: int = Field(8, ge=1, le=100)
+    base_delay_seconds: float = Field(5.0, gt=0)
+    max_delay_seconds: float = Field(3600.0, gt=0)
+    send_timeout_seconds: float = Field(60.0, gt=0)
+    poll_seconds: float = Field(2.0, gt=0)
+
+
 class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
@@ -110,6 +136,8 @@ class Settings(_Section):
         base_url="https://bot-api.zaloplatforms.com"))
     web: WebSettings = Field(default_factory=WebSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    sender: SenderSettings = Field(default_factory=SenderSettings)
 
     def active_channels(self) -> list[str]:
         """Configured channels, or: every platform that has a token, else the console."""

@@ -12,6 +12,8 @@ from bot.app import App, running_app
 from bot.channels import Channel
 from bot.config import Settings
 from bot.delivery import message_handler
+from bot.scheduler import Jobs, Scheduler
+from bot.sender import Sender
 from bot.web import make_web_app, start_web
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,18 @@ CHANNEL_MODULES = {"telegram": "bot.telegram", "zalo": "bot.zalo"}
 
 def make_channel(name: str, app: App, web_app: web.Application) -> Channel:
     return importlib.import_module(CHANNEL_MODULES[name]).create(app, web_app)
+
+
+def make_pushes(app: App, channels: dict[str, Channel]) -> tuple[Scheduler, Sender]:
+    """The scheduler (jobs write the outbox) and the sender (drains it) for these channels."""
+    settings = app.settings
+    jobs = Jobs(sessions=app.sessions, render=app.dispatcher.render,
+                layout=app.dispatcher.rules.boards, tz=app.tz, platforms=list(channels),
+                clock=app.clock)
+    scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
+    sender = Sender(channels, sessions=app.sessions, render=app.dispatcher.render,
+                    settings=settings.sender, clock=app.clock)
+    return scheduler, sender
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -42,8 +56,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
                                                     app.clock))
                 started.append(channel)
                 log.info("channel %s started", channel.name)
+            scheduler, sender = make_pushes(app, {c.name: c for c in started})
+            await scheduler.start()
+            delivering = asyncio.create_task(sender.run(stop))
             await stop.wait()
             log.info("stopping")
+            scheduler.stop()
+            await delivering
         finally:
             for channel in reversed(started):
                 await channel.stop()

@@ -21,6 +21,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "huy": (),
     "boqua": (),
     "tiendo": ("td",),
+    "bxh": (),
     "hoi": (),
     "tinh": (),
     "lienket": (),

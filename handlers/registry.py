@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from handlers import calculator, faq, help, onboarding, progress, reporting
+from handlers import calculator, faq, help, leaderboard, onboarding, progress, reporting
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 
@@ -18,6 +18,7 @@ ROUTES: dict[str, Handler] = {
     "huy": reporting.undo,
     "boqua": reporting.cancel,
     "tiendo": progress.progress,
+    "bxh": leaderboard.leaderboard,
     "trogiup": help.help_for_role,
     "hoi": faq.ask,
     "tinh": calculator.calculate,

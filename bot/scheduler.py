@@ -1,0 +1,179 @@
+"""Scheduled pushes: one APScheduler AsyncIOScheduler, cron in local time; jobs only write
+outbox rows (the sender delivers them).
+
+Each row's key names the job, the period, the platform and the chat
+(`leaderboard:2026-W47:telegram:-100123`), so a job that runs twice adds nothing. The
+period comes from the scheduled time, not the clock: a run caught up after downtime
+(within `misfire_grace_seconds`, checked on start) pushes the same week as the run it
+replaces. APScheduler's memory job store forgets missed runs across a restart, hence the
+explicit catch-up.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, tzinfo
+from typing import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import ScheduleSettings
+from bot.delivery import reply_payload
+from handlers.leaderboard import BoardSettings, board_reply
+from handlers.types import Reply
+from models.leaderboard import Tree, Week, load_tree
+from models.ledger import Report
+from models.members import ChatLink, Member
+from models.outbox import Outbox, enqueue
+from models.units import PROGRAMMES, Unit
+
+log = logging.getLogger(__name__)
+
+# Up to this many distinct units are read subtree by subtree; more, and one pass over the
+# whole tree is cheaper (bench/leaderboard.py).
+SUBTREE_LIMIT = 20
+
+
+class Jobs:
+    """The two pushes. Each run uses one session and commits once."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
+                 layout: BoardSettings, tz: tzinfo, platforms: list[str],
+                 clock: Callable[[], datetime]) -> None:
+        self.sessions, self.render, self.layout = sessions, render, layout
+        self.tz, self.platforms, self.clock = tz, platforms, clock
+
+    async def leaderboard(self, fire: datetime) -> int:
+        """The week just ended (before `fire`'s week) to every active linked group."""
+        week = Week.containing(fire.astimezone(self.tz).date()).previous()
+        async with self.sessions() as session:
+            links = list(await session.exec(select(ChatLink).where(
+                ChatLink.active, col(ChatLink.platform).in_(self.platforms))))
+            added = await self.push(links, week, session=session)
+            await session.commit()
+        log.info("leaderboard %s: %d outbox row(s) added", week.label, added)
+        return added
+
+    async def push(self, links: list[ChatLink], week: Week, *, session: AsyncSession) -> int:
+        """Queue `week`'s board of each link's unit (the manual push shares this)."""
+        keys = {link.id: f"leaderboard:{week.label}:{link.platform}:{link.chat_id}"
+                for link in links}
+        done = await _existing(list(keys.values()), session=session)
+        todo = [link for link in links if keys[link.id] not in done]
+        if not todo:
+            return 0
+        tree = await _tree(week, {link.unit_id for link in todo}, session=session)
+        replies: dict[int, Reply] = {}
+        added = 0
+        for link in todo:
+            if link.unit_id not in replies:  # one chart per unit, drawn off the event loop
+                replies[link.unit_id] = await asyncio.to_thread(
+                    board_reply, tree.board(link.unit_id), self.layout, self.render)
+            added += await enqueue(keys[link.id], link.platform, link.chat_id,
+                                   reply_payload(replies[link.unit_id]), now=self.clock(),
+                                   session=session)
+        return added
+
+    async def reminder(self, fire: datetime) -> int:
+        """To each active hamlet staff member who has reported nothing this week so far."""
+        today = fire.astimezone(self.tz).date()
+        week = Week.containing(today)
+        async with self.sessions() as session:
+            reported = select(Report.member_id).where(
+                Report.kind == "report", Report.local_date >= week.start,
+                Report.local_date <= today, col(Report.member_id).is_not(None))
+            rows = list(await session.exec(
+                select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(
+                    Member.active, Member.role == "staff", Unit.kind == "hamlet",
+                    col(Member.platform).in_(self.platforms),
+                    col(Member.id).not_in(reported))))
+            keys = {m.id: f"reminder:{week.label}:{m.platform}:{m.user_id}" for m, _ in rows}
+            done = await _existing(list(keys.values()), session=session)
+            rows = [(m, u) for m, u in rows if keys[m.id] not in done]
+            added = 0
+            if rows:
+                tree = await _tree(week, {u.id for _, u in rows}, session=session)
+                for member, unit in rows:
+                    figures = tree.figures(unit.id)
+                    text = self.render("reminder/nudge.j2", member=member, unit=unit, week=week,
+                                       today=today, figures=[figures[p] for p in PROGRAMMES])
+                    added += await enqueue(keys[member.id], member.platform, member.user_id,
+                                           reply_payload(Reply(text)), now=self.clock(),
+                                           session=session)
+            await session.commit()
+        log.info("reminder %s: %d outbox row(s) added", week.label, added)
+        return added
+
+
+async def _existing(keys: list[str], *, session: AsyncSession) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+        found.update(await session.exec(select(Outbox.key).where(
+            col(Outbox.key).in_(keys[i:i + 500]))))
+    return found
+
+
+async def _tree(week: Week, unit_ids: set[int], *, session: AsyncSession) -> Tree:
+    """Figures for the given units: their subtrees one by one, or the whole tree at once."""
+    if len(unit_ids) > SUBTREE_LIMIT:
+        return await load_tree(week, session=session)
+    merged: Tree | None = None
+    for unit_id in unit_ids:
+        part = await load_tree(week, session=session, root=await session.get(Unit, unit_id))
+        if merged is None:
+            merged = part
+        else:
+            merged.units.update(part.units)
+            merged.children.update(part.children)
+            merged.sums.update(part.sums)
+            merged.targets.update(part.targets)
+    return merged
+
+
+def latest_fire(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:
+    """The last time `trigger` fired in (now - window, now], if any."""
+    fire, found = trigger.get_next_fire_time(None, now - window), None
+    while fire is not None and fire <= now:
+        found = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return found
+
+
+class Scheduler:
+    """One AsyncIOScheduler for every platform; `start` also catches up missed runs."""
+
+    def __init__(self, jobs: Jobs, schedule: ScheduleSettings, tz: tzinfo,
+                 clock: Callable[[], datetime]) -> None:
+        self.jobs, self.clock = jobs, clock
+        self.grace = timedelta(seconds=schedule.misfire_grace_seconds)
+        self.triggers = {
+            "leaderboard": CronTrigger.from_crontab(schedule.leaderboard_cron, timezone=tz),
+            "reminder": CronTrigger.from_crontab(schedule.reminder_cron, timezone=tz)}
+        self.scheduler = AsyncIOScheduler(timezone=tz)
+
+    async def run_due(self, name: str) -> int:
+        """Run `name` for its latest scheduled time within the grace; 0 when none."""
+        # a minute of slack: the scheduler calls a moment after the scheduled time
+        fire = latest_fire(self.triggers[name], self.clock(), self.grace + timedelta(minutes=1))
+        if fire is None:
+            return 0
+        return await getattr(self.jobs, name)(fire)
+
+    async def catch_up(self) -> dict[str, int]:
+        return {name: await self.run_due(name) for name in self.triggers}
+
+    async def start(self) -> None:
+        await self.catch_up()
+        for name, trigger in self.triggers.items():
+            self.scheduler.add_job(self.run_due, trigger, args=[name], id=name,
+                                   misfire_grace_time=int(self.grace.total_seconds()) or None,
+                                   coalesce=True, max_instances=1)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
