@@ -177,5 +177,24 @@ def invite_create(ctx: click.Context, unit_code: str, role: str, days: int, uses
     click.echo(f"They join by sending the bot: /thamgia {code}")
 
 
+@cli.group()
+def zalo() -> None:
+    """Zalo Bot Platform: point Zalo's webhook at this bot."""
+
+
+@zalo.command("set-webhook")
+@click.option("--delete", is_flag=True, help="Remove the webhook instead (to use polling).")
+@click.pass_context
+def zalo_set_webhook(ctx: click.Context, delete: bool) -> None:
+    """Register {web.public_url}/zalo/webhook with the secret from zalo.webhook_secret_env."""
+    from bot.channels import PlatformError
+    from bot.zalo import set_webhook
+
+    try:
+        click.echo(asyncio.run(set_webhook(settings_of(ctx), delete=delete)))
+    except (ConfigError, PlatformError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main() -> None:
     cli(prog_name="hamletbot")
