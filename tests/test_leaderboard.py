@@ -1,0 +1,167 @@
+"""Leaderboards: figures on a hand-computed ledger, ties, units without targets, layout, /bxh."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.render import make_renderer
+from handlers.leaderboard import BoardSettings, board_reply, view
+from models.leaderboard import Week, load_tree
+from models.ledger import Report
+from models.members import ChatLink
+from models.units import Target, Unit, unit_by_code
+from tests.conftest import Person, add_member
+
+W47 = Week.parse("2026-W47")  # Mon 16 Nov – Sun 22 Nov 2026: 39 days left, 6 weeks
+
+# (hamlet, programme, count, date, kind); hand-computed figures in the tests below
+LEDGER = [
+    ("H1", "bhxh_tn", 40, "2026-03-01", "baseline"),  # achieved, never a gain
+    ("H1", "bhxh_tn", 5, "2026-10-26", "report"),  # first day of the four-week window
+    ("H1", "bhxh_tn", 3, "2026-11-18", "report"),
+    ("H1", "bhxh_tn", -1, "2026-11-19", "undo"),
+    ("H1", "bhxh_tn", 7, "2026-11-23", "report"),  # the next week: not counted
+    ("H2", "bhxh_tn", 20, "2026-10-25", "report"),  # the day before the window
+    ("H2", "bhxh_tn", 27, "2026-11-20", "report"),
+    ("H3", "bhxh_tn", 10, "2025-12-30", "report"),  # last year
+    ("H3", "bhxh_tn", 30, "2026-11-16", "report"),
+    ("H4", "bhxh_tn", 4, "2026-11-17", "report"),  # H4 has no target
+    ("H1", "bhyt", 6, "2026-11-17", "report"),
+]
+TARGETS = [("H1", "bhxh_tn", 100), ("H2", "bhxh_tn", 100), ("H3", "bhxh_tn", 50),
+           ("H1", "bhyt", 10)]
+
+
+async def build(app, ledger=LEDGER, targets=TARGETS, year=2026) -> dict[str, Unit]:
+    async with app.sessions() as session:
+        x = Unit(code="X", name="Xã Thử", kind="commune")
+        session.add(x)
+        await session.flush()
+        units = {"X": x}
+        for code, name in [("H1", "Ấp Một"), ("H2", "Ấp Hai"), ("H3", "Ấp Ba"), ("H4", "Ấp Bốn")]:
+            units[code] = Unit(code=code, name=name, kind="hamlet", parent_id=x.id)
+            session.add(units[code])
+        await session.flush()
+        for code, programme, value in targets:
+            session.add(Target(unit_id=units[code].id, programme=programme, year=year, value=value))
+        for i, (code, programme, count, day, kind) in enumerate(ledger):
+            session.add(Report(unit_id=units[code].id, programme=programme, count=count,
+                               local_date=date.fromisoformat(day), source_key=f"t{i}", kind=kind))
+        await session.commit()
+        return units
+
+
+async def board_of(app, code="X", week=W47):
+    async with app.sessions() as session:
+        unit = await unit_by_code(code, session=session)
+        return (await load_tree(week, session=session, root=unit)).board(unit.id)
+
+
+async def test_week_figures_hand_computed(app):
+    await build(app)
+    board = await board_of(app)
+    ranked = {s.unit.code: s for s in board.rankings["bhxh_tn"]}
+    h1 = ranked["H1"].figures
+    assert (h1.achieved, h1.target, h1.gain, h1.last4) == (47, 100, 2, 7)
+    assert (h1.weeks_left, h1.needed_per_week) == (6, 9)  # ceil(53 / 6)
+    assert h1.projected == 56  # 47 + floor(7 × 39 / 28)
+    assert (ranked["H2"].figures.gain, ranked["H2"].figures.last4) == (27, 27)
+    assert ranked["H3"].figures.achieved == 30  # last year's 10 not counted
+    total = board.totals["bhxh_tn"]
+    assert (total.achieved, total.target, total.gain, total.last4) == (128, 250, 63, 68)
+    assert (total.needed_per_week, total.projected) == (21, 222)  # 128 + floor(68 × 39 / 28)
+    assert board.totals["bhyt"].target == 10  # only H1 has one: the sum of those that do
+
+
+async def test_ties_share_a_rank_and_units_without_target_come_last(app):
+    await build(app)
+    board = await board_of(app)
+    order = [(s.unit.code, s.rank) for s in board.rankings["bhxh_tn"]]
+    assert order == [("H3", 1), ("H2", 2), ("H1", 2), ("H4", None)]  # ties by name: Hai < Một
+
+
+async def test_any_past_week_recomputes_exactly(app):
+    await build(app)
+    w48 = await board_of(app, week=W47.previous().previous())  # W45: 2–8 Nov
+    h1 = {s.unit.code: s for s in w48.rankings["bhxh_tn"]}["H1"].figures
+    assert (h1.achieved, h1.gain, h1.last4) == (45, 0, 5)
+
+
+async def test_week_across_the_new_year(app):
+    ledger = [("H1", "bhxh_tn", 5, "2026-12-29", "report"), ("H1", "bhxh_tn", 2, "2027-01-02", "report")]
+    await build(app, ledger, [("H1", "bhxh_tn", 100)], year=2027)
+    week = Week.containing(date(2027, 1, 1))
+    assert (week.label, week.year, week.days_left) == ("2026-W53", 2027, 362)
+    h1 = {s.unit.code: s for s in (await board_of(app, week=week)).rankings["bhxh_tn"]}["H1"].figures
+    assert (h1.achieved, h1.gain, h1.last4) == (2, 2, 7)  # the old year's days count for pace only
+
+
+async def test_no_targets_anywhere_renders(app):
+    await build(app, targets=[])
+    board = await board_of(app)
+    assert all(s.rank is None for s in board.rankings["bhxh_tn"])
+    text = board_reply(board, BoardSettings(), make_renderer()).text
+    assert "chưa có chỉ tiêu" in text and "None" not in text and "Dẫn đầu" not in text
+
+
+async def test_text_names_strongest_and_weakest_warmly(app):
+    await build(app)
+    text = board_reply(await board_of(app), BoardSettings(), make_renderer()).text
+    assert "1. Ấp Ba: 60,00% (30/50), tuần này +30" in text
+    assert "2. Ấp Một: 47,00% (47/100), tuần này +2, cần 9/tuần" in text
+    assert "Toàn Xã Thử: 128/250 (51,20%), tuần này +63." in text
+    assert "mỗi tuần cần thêm 21 trong 6 tuần còn lại" in text
+    assert "sẽ đạt khoảng 222 (88,80%)" in text
+    assert "👏 Dẫn đầu: Ấp Ba." in text and "🤝 Cần tiếp sức: Ấp Một." in text
+
+
+async def test_many_children_show_top_bottom_and_own_unit(app):
+    async with app.sessions() as session:
+        city = Unit(code="C", name="Tỉnh Thử", kind="city")
+        session.add(city)
+        await session.flush()
+        for i in range(120):
+            u = Unit(code=f"C{i:03}", name=f"Xã {i:03}", kind="commune", parent_id=city.id)
+            session.add(u)
+            await session.flush()
+            session.add(Target(unit_id=u.id, programme="bhxh_tn", year=2026, value=200))
+            session.add(Report(unit_id=u.id, programme="bhxh_tn", count=i + 1,
+                               local_date=date(2026, 11, 17), source_key=f"c{i}"))
+        await session.commit()
+        mid = await unit_by_code("C060", session=session)
+    board = await board_of(app, "C")
+    data = view(board, BoardSettings(top_n=5, bottom_n=5, full_max=12), focus_id=mid.id)
+    rows = data["sections"][0].rows
+    assert len(rows) == 11 and rows[5] is None
+    assert [r.rank for r in rows if r] == [1, 2, 3, 4, 5, 116, 117, 118, 119, 120]
+    assert data["sections"][0].focus.unit.code == "C060"
+    text = board_reply(board, BoardSettings(), make_renderer(), focus_id=mid.id).text
+    assert "60. Xã 060" in text and "← đơn vị của anh/chị" in text
+    assert len(text) < 2000  # Zalo's limit; no wall of text
+
+
+async def test_bxh_in_a_linked_group_with_chart(demo, clock):
+    await add_member(demo, "u-lan", "staff", "LM-KV1")
+    async with demo.sessions() as session:
+        lm = await unit_by_code("LM", session=session)
+        session.add(ChatLink(platform="console", chat_id="g-1", unit_id=lm.id))
+        await session.commit()
+    lan = Person(demo, clock, "u-lan").in_group("g-1")
+    [reply] = await lan.deliver(lan.message("/bxh"))
+    assert "Bảng xếp hạng Phường Long Mỹ" in reply.text
+    assert reply.image.startswith(b"\x89PNG")
+    assert "Tuần 16/11/2026" in reply.text  # the week just ended (today is Wed 25 Nov)
+
+
+@pytest.mark.parametrize("who,expected", [
+    ("coordinator", "Bảng xếp hạng Phường Long Mỹ"), ("staff", "/tiendo"),
+    ("stranger", "")])
+async def test_bxh_in_private(people, who, expected):
+    text = await people[who].say("/bxh")
+    assert expected in text and "None" not in text
+
+
+async def test_bxh_bad_week(coordinator):
+    assert "2026-W47" in await coordinator.say("/bxh tuần trước")
+    assert "Tuần 09/11/2026" in await coordinator.say("/bxh 2026-w46")

@@ -1,0 +1,138 @@
+"""Scheduled pushes: cron in local time, periods from the scheduled time, idempotent jobs,
+catch-up after downtime, and reminders only to staff who have not reported."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.chart import draw_board
+from bot.config import ScheduleSettings
+from bot.render import make_renderer
+from bot.scheduler import Jobs, Scheduler, latest_fire
+from handlers.leaderboard import BoardSettings
+from models.leaderboard import Week
+from models.ledger import Report
+from models.members import ChatLink
+from models.outbox import Outbox
+from models.units import unit_by_code
+from tests.conftest import add_member
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=TZ)
+
+
+def make(app, clock, **schedule) -> Scheduler:
+    jobs = Jobs(sessions=app.sessions, render=make_renderer(), layout=BoardSettings(chart=draw_board), tz=TZ,
+                platforms=["telegram", "console"], clock=clock)
+    return Scheduler(jobs, ScheduleSettings(**schedule), TZ, clock)
+
+
+async def outbox(app) -> list[Outbox]:
+    async with app.sessions() as session:
+        return list(await session.exec(select(Outbox).order_by(Outbox.id)))
+
+
+@pytest.mark.parametrize("name,after,expected", [
+    ("leaderboard", local(2026, 11, 25, 9), local(2026, 11, 30, 7, 30)),
+    ("leaderboard", local(2026, 11, 30, 7, 30), local(2026, 12, 7, 7, 30)),
+    ("leaderboard", local(2026, 12, 29), local(2027, 1, 4, 7, 30)),  # across the new year
+    ("reminder", local(2026, 12, 26), local(2027, 1, 1, 16, 0)),
+])
+def test_cron_fires_in_local_time(app, clock, name, after, expected):
+    trigger = make(app, clock).triggers[name]
+    fire = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    assert fire == expected
+    assert fire.astimezone(timezone.utc).hour == (expected.hour - 7) % 24
+
+
+@pytest.mark.parametrize("fire,week", [
+    (local(2026, 11, 30, 7, 30), "2026-W48"),
+    (local(2027, 1, 4, 7, 30), "2026-W53"),  # 28 Dec 2026 – 3 Jan 2027, the year 2027
+    (local(2026, 11, 30, 6, 0), "2026-W48"),  # Sunday 23:00 UTC: the local Monday counts
+])
+async def test_leaderboard_week_is_the_local_week_just_ended(demo, clock, fire, week):
+    async with demo.sessions() as session:
+        lm = await unit_by_code("LM", session=session)
+        session.add(ChatLink(platform="telegram", chat_id="-100123", unit_id=lm.id))
+        await session.commit()
+    assert await make(demo, clock).jobs.leaderboard(fire.astimezone(timezone.utc)) == 1
+    [row] = await outbox(demo)
+    assert row.key == f"leaderboard:{week}:telegram:-100123"
+    assert row.payload["image"] and "Bảng xếp hạng Phường Long Mỹ" in row.payload["text"]
+
+
+async def linked(app, *pairs) -> None:
+    async with app.sessions() as session:
+        for platform, chat_id, code, active in pairs:
+            unit = await unit_by_code(code, session=session)
+            session.add(ChatLink(platform=platform, chat_id=chat_id, unit_id=unit.id,
+                                 active=active))
+        await session.commit()
+
+
+async def test_a_job_run_twice_adds_nothing(demo, clock):
+    await linked(demo, ("telegram", "-1", "LM", True), ("telegram", "-2", "CT", True),
+                 ("telegram", "-3", "OM", False), ("zalo", "z1", "MT", True))
+    scheduler = make(demo, clock)
+    fire = local(2026, 11, 30, 7, 30)
+    assert await scheduler.jobs.leaderboard(fire) == 2  # inactive and other platforms skipped
+    assert await scheduler.jobs.leaderboard(fire) == 0
+    assert len(await outbox(demo)) == 2
+
+
+async def test_catch_up_after_downtime_within_the_grace(demo, clock):
+    await linked(demo, ("telegram", "-1", "LM", True))
+    scheduler = make(demo, clock, misfire_grace_seconds=6 * 3600)
+    clock.now = local(2026, 11, 30, 12, 0).astimezone(timezone.utc)  # back up at noon
+    assert await scheduler.catch_up() == {"leaderboard": 1, "reminder": 0}
+    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0}  # restarted again
+    assert (await outbox(demo))[0].key == "leaderboard:2026-W48:telegram:-1"
+    clock.now = local(2026, 12, 7, 14, 0).astimezone(timezone.utc)  # 6 h 30 min late
+    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0}
+
+
+def test_latest_fire_window():
+    trigger = CronTrigger.from_crontab("30 7 * * mon", timezone=TZ)
+    now = local(2026, 11, 30, 8, 0)
+    assert latest_fire(trigger, now, timedelta(hours=1)) == local(2026, 11, 30, 7, 30)
+    assert latest_fire(trigger, now, timedelta(minutes=20)) is None
+
+
+async def test_reminder_only_to_staff_who_did_not_report(demo, clock):
+    lan = await add_member(demo, "u-lan", "staff", "LM-KV1")
+    await add_member(demo, "u-binh", "staff", "LM-KV2", name="Anh Bình")
+    await add_member(demo, "u-coord", "coordinator", "LM")
+    async with demo.sessions() as session:
+        session.add(Report(unit_id=lan.unit_id, programme="bhxh_tn", count=2, member_id=lan.id,
+                           local_date=date(2026, 11, 23), source_key="r1"))  # this Monday
+        await session.commit()
+    scheduler = make(demo, clock)
+    fire = local(2026, 11, 27, 16, 0)
+    assert await scheduler.jobs.reminder(fire) == 1
+    assert await scheduler.jobs.reminder(fire) == 0
+    [row] = await outbox(demo)
+    assert (row.key, row.chat_id) == ("reminder:2026-W48:console:u-binh", "u-binh")
+    text = row.payload["text"]
+    assert "Anh Bình" in text and "Khu vực 2 (Long Mỹ)" in text and "BHXH tự nguyện: " in text
+    assert "None" not in text
+
+
+async def test_scheduler_starts_and_stops(demo, clock):
+    scheduler = make(demo, clock)
+    await scheduler.start()
+    assert {job.id for job in scheduler.scheduler.get_jobs()} == {"leaderboard", "reminder"}
+    scheduler.stop()
+
+
+def test_week_labels():
+    assert Week.parse("2026-W48").start == date(2026, 11, 23)
+    with pytest.raises(ValueError):
+        Week.parse("2026-48")
