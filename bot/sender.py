@@ -224,12 +224,12 @@ class Sender:
     async def _gone(self, platform: str, row: _Row, exc: Exception) -> None:
         """The chat is gone: unlink it and fail everything still queued for it."""
         async with self.sessions() as session:
-            await session.execute(update(ChatLink).where(
+            await session.exec(update(ChatLink).where(
                 ChatLink.platform == platform, ChatLink.chat_id == row.chat_id).values(active=False))
-            await session.execute(update(Outbox).where(
+            await session.exec(update(Outbox).where(
                 Outbox.platform == platform, Outbox.chat_id == row.chat_id,
                 Outbox.status == "pending").values(status="failed", last_error=_describe(exc)))
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+            await session.exec(update(Outbox).where(Outbox.id == row.id).values(
                 attempts=row.attempts + 1))
             await self._notify_admins(platform, row, exc, session=session)
             await session.commit()
@@ -239,7 +239,7 @@ class Sender:
     async def _fail(self, platform: str, row: _Row, exc: Exception,
                     attempts: int | None = None) -> None:
         async with self.sessions() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+            await session.exec(update(Outbox).where(Outbox.id == row.id).values(
                 status="failed", attempts=attempts or row.attempts + 1,
                 last_error=_describe(exc)))
             await self._notify_admins(platform, row, exc, session=session)
@@ -264,7 +264,7 @@ class Sender:
 
     async def _set(self, row_id: int, **values) -> None:
         async with self.sessions() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+            await session.exec(update(Outbox).where(Outbox.id == row_id).values(**values))
             await session.commit()
 
 
