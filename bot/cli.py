@@ -196,5 +196,23 @@ def zalo_set_webhook(ctx: click.Context, delete: bool) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@cli.group()
+def telegram() -> None:
+    """Telegram: point Telegram's webhook at this bot."""
+
+
+@telegram.command("set-webhook")
+@click.pass_context
+def telegram_set_webhook(ctx: click.Context) -> None:
+    """Register {web.public_url}/telegram/webhook with the secret from telegram.webhook_secret_env."""
+    from bot.channels import PlatformError
+    from bot.telegram import set_webhook
+
+    try:
+        click.echo(f"Telegram webhook set: {asyncio.run(set_webhook(settings_of(ctx)))}")
+    except (ConfigError, PlatformError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main() -> None:
     cli(prog_name="hamletbot")
