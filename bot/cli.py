@@ -214,5 +214,11 @@ def telegram_set_webhook(ctx: click.Context) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+from bot.push_cli import outbox, push  # noqa: E402  (it needs settings_of above)
+
+cli.add_command(push)
+cli.add_command(outbox)
+
+
 def main() -> None:
     cli(prog_name="hamletbot")

@@ -1,0 +1,94 @@
+"""`hamletbot push leaderboard` (a manual push, or a preview) and `hamletbot outbox status`."""
+from __future__ import annotations
+
+import asyncio
+
+import click
+from sqlmodel import select
+
+from bot.app import board_settings, running_app
+from bot.scheduler import Jobs
+from handlers.leaderboard import board_reply
+from models.leaderboard import Week, load_tree
+from models.members import ChatLink
+from models.units import unit_by_code
+
+
+@click.group()
+def push() -> None:
+    """Push a scheduled message now."""
+
+
+@push.command("leaderboard")
+@click.option("--unit", "unit_code", required=True, help="Unit code, e.g. LM.")
+@click.option("--week", "week_label", help="ISO week, e.g. 2026-W47. Default: the week just ended.")
+@click.option("--dry-run", is_flag=True, help="Only print the message; queue nothing.")
+@click.pass_context
+def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
+                     dry_run: bool) -> None:
+    """Queue the unit's leaderboard for every group linked to it (the sender of a running
+    bot delivers it); with --dry-run, print it here instead."""
+    from bot.cli import settings_of
+
+    settings = settings_of(ctx)
+
+    async def main() -> None:
+        async with running_app(settings) as app, app.sessions() as session:
+            unit = await unit_by_code(unit_code.upper(), session=session)
+            if unit is None:
+                raise click.ClickException(f"no unit with code {unit_code}")
+            try:
+                week = (Week.parse(week_label) if week_label else
+                        Week.containing(app.clock().astimezone(app.tz).date()).previous())
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+            layout = board_settings(settings)
+            if dry_run:
+                tree = await load_tree(week, session=session, root=unit)
+                reply = board_reply(tree.board(unit.id), layout, app.dispatcher.render)
+                click.echo(reply.text)
+                click.echo(f"\n[chart: PNG, {len(reply.image or b'')} bytes; week {week.label}; "
+                           "dry run, nothing queued]")
+                return
+            links = list(await session.exec(select(ChatLink).where(
+                ChatLink.unit_id == unit.id, ChatLink.active)))
+            jobs = Jobs(sessions=app.sessions, render=app.dispatcher.render, layout=layout,
+                        tz=app.tz, platforms=[], clock=app.clock)
+            added = await jobs.push(links, week, session=session)
+            await session.commit()
+            click.echo(f"Queued {added} message(s) for {len(links)} linked group(s) of "
+                       f"{unit.code}, week {week.label} (already queued: {len(links) - added}).")
+
+    asyncio.run(main())
+
+
+@click.group()
+def outbox() -> None:
+    """The queue of outgoing messages."""
+
+
+@outbox.command("status")
+@click.pass_context
+def outbox_status_command(ctx: click.Context) -> None:
+    """Counts per platform and status, the oldest pending message, the latest failures."""
+    from bot.cli import settings_of
+    from bot.sender import outbox_status
+
+    settings = settings_of(ctx)
+
+    async def main() -> dict:
+        async with running_app(settings) as app, app.sessions() as session:
+            return await outbox_status(session=session)
+
+    report = asyncio.run(main())
+    if not report["counts"]:
+        click.echo("The outbox is empty.")
+    for (platform, status), count in sorted(report["counts"].items()):
+        click.echo(f"{platform:10} {status:8} {count}")
+    if report["oldest_pending"]:
+        click.echo(f"oldest pending since {report['oldest_pending']:%Y-%m-%d %H:%M} UTC")
+    if report["failed"]:
+        click.echo("\nlatest failed (key, chat, attempts, last error):")
+        for row in report["failed"]:
+            click.echo(f"  {row.key}  {row.platform}:{row.chat_id}  {row.attempts}  "
+                       f"{row.last_error or ''}")
