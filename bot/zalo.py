@@ -27,6 +27,7 @@ from bot.channels import Misconfigured, OnMessage, PlatformError, RetryableError
 from bot.choices import HINT_TEMPLATE, numbered
 from bot.config import ConfigError, Settings
 from bot.images import ImageStore
+from bot.logs import redact_secret
 from bot.splitting import split_text
 from handlers.types import Incoming, Reply
 
@@ -86,6 +87,7 @@ class ZaloClient:
     def __init__(self, token: str, base_url: str, session: aiohttp.ClientSession, *,
                  timeout: float = 15) -> None:
         self._token = token
+        redact_secret(token)  # a second guard: also a library logging the URL is covered
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.timeout = timeout
