@@ -9,6 +9,7 @@ import logging
 import pytest
 from sqlmodel import func, select
 
+from bot.logs import REDACTED
 from models.ledger import Report
 from models.outbox import Outbox
 from models.processed import ProcessedMessage
@@ -185,3 +186,5 @@ async def test_token_never_logged(demo, fake, mode, monkeypatch, caplog):
     for record in caplog.records:
         text = record.getMessage() + (record.exc_text or "")
         assert secret_part not in text and SECRET not in text, record.name
+        # and not because bot.logs redacted it: nothing here even tried to log the token
+        assert REDACTED not in text, record.name
