@@ -90,6 +90,11 @@ class Limiter:
                 waits.append(group[0] + 60 * SAFETY - now)
         return max(waits)
 
+    def done(self, chat_id: str) -> None:
+        """The send returned: the platform saw it no later than now, so a chat's interval
+        counts from here (latency must not let two messages arrive closer than allowed)."""
+        self.last[chat_id] = self.now()
+
     async def acquire(self, chat_id: str) -> None:
         while (delay := self.wait(chat_id, self.now())) > 0:
             await self.sleep(delay)
@@ -186,6 +191,7 @@ class Sender:
             await asyncio.wait_for(self.channels[platform].send(row.chat_id, reply),
                                    self.settings.send_timeout_seconds)
         except RetryableError as exc:
+            self.limiters[platform].done(row.chat_id)
             if exc.retry_after:
                 self.limiters[platform].pause(exc.retry_after)
             await self._retry(platform, row, exc, exc.retry_after)
@@ -199,6 +205,7 @@ class Sender:
         except Exception as exc:  # timeouts and network errors the channel did not classify
             await self._retry(platform, row, exc, None)
             return False
+        self.limiters[platform].done(row.chat_id)
         await self._set(row.id, status="sent", attempts=row.attempts + 1, sent_at=self.clock(),
                         last_error=None)
         return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +14,9 @@ ENTRY_KINDS = ("report", "undo", "baseline", "correction")
 
 class Report(SQLModel, table=True):
     """One ledger entry. Never updated, never deleted: an undo is a reversing entry."""
+    # Covers the leaderboard's GROUP BY over the whole ledger (models/leaderboard.py).
+    __table_args__ = (Index("ix_report_rollup", "unit_id", "programme", "local_date", "kind",
+                            "count"),)
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     programme: str = Field(max_length=16)

@@ -165,3 +165,11 @@ async def test_bxh_in_private(people, who, expected):
 async def test_bxh_bad_week(coordinator):
     assert "2026-W47" in await coordinator.say("/bxh tuần trước")
     assert "Tuần 09/11/2026" in await coordinator.say("/bxh 2026-w46")
+
+
+async def test_whole_tree_pass_equals_the_subtree_pass(app):
+    await build(app)
+    async with app.sessions() as session:
+        x = await unit_by_code("X", session=session)
+        whole = (await load_tree(W47, session=session)).board(x.id)
+    assert whole == await board_of(app)
