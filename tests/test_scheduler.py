@@ -6,9 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
-
 from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import select
 
 from bot.chart import draw_board
 from bot.config import ScheduleSettings
