@@ -28,6 +28,8 @@ def parse_income(text: str) -> int | None:
     if not m:
         return None
     number, unit = m.groups()
+    if len(number) > 20:  # no income has that many digits: treat as garbage, not as a figure
+        return None
     if unit in MILLION or unit in THOUSAND:
         value = _decimal(number.replace(",", "."))
         value = value * (10**6 if unit in MILLION else 10**3) if value is not None else None
