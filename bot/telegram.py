@@ -51,7 +51,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Bot API #setwebhook
 TEXT_LIMIT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
-MAX_CONCURRENT_CHATS = 16  # below the database pool size, so no handler waits on a connection
+MAX_CONCURRENT_CHATS = 4  # SQLite has one writer: more chats at once only wait on its lock
 
 
 class TelegramChannel:

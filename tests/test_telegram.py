@@ -93,7 +93,7 @@ async def channel(app, fake):
                               mode="webhook", secret=SECRET, web_app=make_web_app(),
                               base_url=fake.base_url, request_timeout=0.5)
     await channel.start(lambda msg: asyncio.sleep(0))
-    fake.calls.clear()
+    fake.forget()
     yield channel
     await channel.stop()
 

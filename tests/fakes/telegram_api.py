@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ class FakeTelegram:
     def __init__(self, token: str, *, username: str = "hamlet_bot", bot_id: int = 777000) -> None:
         self.token, self.username, self.bot_id = token, username, bot_id
         self.calls: list[Call] = []
+        self.counts: Counter[str] = Counter()  # calls per method, cheap to wait on
         self.unexpected: list[str] = []
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict] = []
@@ -109,6 +111,11 @@ class FakeTelegram:
         self._canned.setdefault(method, []).append(Canned(hold=event))
         return event
 
+    def forget(self) -> None:
+        """Drop the recorded calls (after start-up traffic, between benchmark runs)."""
+        self.calls.clear()
+        self.counts.clear()
+
     def sent(self, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -116,7 +123,7 @@ class FakeTelegram:
         """Wait until `count` calls of `method` were recorded (the timeout is a safety net)."""
         async with self._changed:
             await asyncio.wait_for(
-                self._changed.wait_for(lambda: len(self.sent(method)) >= count), timeout)
+                self._changed.wait_for(lambda: self.counts[method] >= count), timeout)
         return self.sent(method)
 
     # --- the server ---------------------------------------------------------------------
@@ -136,6 +143,7 @@ class FakeTelegram:
         params, files = await _read_params(request)
         async with self._changed:
             self.calls.append(Call(method, params, files))
+            self.counts[method] += 1
             self._changed.notify_all()
         queue = self._canned.get(method)
         if queue:

@@ -1,0 +1,115 @@
+"""Benchmark: the Telegram path against the fake Bot API, in one process and one run.
+
+(a) a bare python-telegram-bot echo bot (one MessageHandler, reply_text), and
+(b) hamletbot (TelegramChannel → dispatcher → SQLite WAL file → sendMessage) handling
+`/dangky 1`, both long-polling the same in-process fake server (tests/fakes/telegram_api.py).
+Each run gets the same burst of updates spread over several private chats and is timed
+from the burst to the last sendMessage.
+
+Run:  python bench/telegram.py [--updates 1000] [--chats 50]
+Ends with `RESULT bare_ptb_per_s=… hamletbot_per_s=… ratio=…`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and this file is named like
+# the `telegram` package: put the repository root there instead (it also holds tests/fakes).
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bot.app import running_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.delivery import message_handler  # noqa: E402
+from bot.demo import load_demo  # noqa: E402
+from bot.telegram import TelegramChannel  # noqa: E402
+from models.members import Member  # noqa: E402
+from models.units import unit_by_code  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from tests.fakes.telegram_harness import TOKEN, chat, text_update, user  # noqa: E402
+
+
+async def burst(fake: FakeTelegram, updates: int, chats: int, text: str) -> float:
+    """Queue `updates` messages at once; seconds until as many replies were sent."""
+    fake.forget()
+    started = time.perf_counter()
+    for i in range(updates):
+        person = 5000 + i % chats
+        await fake.push(text_update(user(person, "Bench"), chat(person), text))
+    await fake.wait_for("sendMessage", updates, timeout=300)
+    return time.perf_counter() - started
+
+
+async def bare_ptb(fake: FakeTelegram, updates: int, chats: int) -> float:
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_text(update.message.text)
+
+    application = (Application.builder().token(TOKEN).base_url(fake.base_url)
+                   .job_queue(None).build())
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    async with application:
+        await application.updater.start_polling(timeout=5)
+        await application.start()
+        await burst(fake, 50, chats, "khởi động")  # warm-up
+        elapsed = await burst(fake, updates, chats, "/dangky 1")
+        await application.updater.stop()
+        await application.stop()
+    return elapsed
+
+
+async def hamletbot(fake: FakeTelegram, updates: int, chats: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.model_validate(
+            {"database": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}})
+        async with running_app(settings) as app:
+            async with app.sessions() as session:
+                await load_demo(app.clock().date(), session=session)
+                hamlet = await unit_by_code("LM-KV1", session=session)
+                for i in range(chats):
+                    session.add(Member(platform="telegram", user_id=str(5000 + i),
+                                       display_name="Bench", role="staff", unit_id=hamlet.id))
+                await session.commit()
+            channel = TelegramChannel(token=TOKEN, sessions=app.sessions, clock=app.clock,
+                                      base_url=fake.base_url, poll_timeout=5)
+            await channel.start(message_handler(channel, app.dispatcher, app.sessions,
+                                                app.clock))
+            try:
+                await burst(fake, 50, chats, "/dangky 1")  # warm-up
+                elapsed = await burst(fake, updates, chats, "/dangky 1")
+                sent = fake.sent()
+                assert all("Đã ghi nhận 1" in c.params["text"] for c in sent), sent[0].params
+            finally:
+                await channel.stop()
+    return elapsed
+
+
+async def main(updates: int, chats: int) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    fake = await FakeTelegram(TOKEN).start()
+    try:
+        bare = await bare_ptb(fake, updates, chats)
+        ours = await hamletbot(fake, updates, chats)
+    finally:
+        await fake.close()
+    bare_rate, our_rate = updates / bare, updates / ours
+    print(f"updates: {updates} over {chats} private chats, long polling, fake Bot API on loopback")
+    print(f"(a) bare PTB echo bot: {bare:.2f} s")
+    print(f"(b) hamletbot /dangky (dispatch + SQLite WAL transaction + sendMessage): {ours:.2f} s")
+    print(f"RESULT bare_ptb_per_s={bare_rate:.0f} hamletbot_per_s={our_rate:.0f} "
+          f"ratio={our_rate / bare_rate:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=1000)
+    parser.add_argument("--chats", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(main(args.updates, args.chats))
