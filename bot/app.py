@@ -63,6 +63,7 @@ async def running_app(settings: Settings, clock: Clock = system_clock) -> AsyncI
         await migrate(engine)
         sessions = make_sessions(engine)
         dispatcher = Dispatcher(sessions=sessions, render=make_renderer(),
+                                serialize=engine.dialect.name == "sqlite",
                                 rules=rules_from(settings), clock=clock,
                                 policy=load_policy())  # a bad policy file stops start-up
         yield App(settings, engine, sessions, dispatcher, clock)

@@ -5,16 +5,18 @@ one delivered to two instances at once) changes nothing and gets the same answer
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.metrics import Metrics
 from handlers.commands import parse, suggest
 from handlers.context import Context, Rules
 from handlers.registry import EDITABLE, EDITED_OTHER, FREE_TEXT, ROUTES
@@ -27,23 +29,53 @@ from models.units import Unit
 log = logging.getLogger(__name__)
 
 CHOICE_TTL = timedelta(hours=24)
+DB_RETRY_DELAYS = (0.1, 0.5, 1, 2, 5, 10)  # about 19 s in all before giving up
 _PRESSED = re.compile(r"^c:(?P<token>[a-z0-9]{1,16}):(?P<index>\d{1,2})$")
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
 class Dispatcher:
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
-                 rules: Rules, clock: Callable[[], datetime], policy: Any = None) -> None:
+                 rules: Rules, clock: Callable[[], datetime], policy: Any = None,
+                 metrics: Metrics | None = None, serialize: bool = False,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.sessions = sessions
         self.render = render
         self.rules = rules
         self.clock = clock
         self.policy = policy
+        self.metrics = metrics or Metrics()
+        self.sleep = sleep
+        # SQLite has one writer: messages of one process queue here instead of busy-waiting
+        # on the file lock (which gives up after a timeout and loses the message).
+        self._one_at_a_time = asyncio.Lock() if serialize else None
 
     async def handle(self, msg: Incoming) -> list[Reply]:
-        """Answer one message; [] when it is not for the bot (group chatter)."""
+        """Answer one message; [] when it is not for the bot (group chatter).
+
+        A database that is locked or unreachable is retried for a while; the transaction
+        was rolled back, so a retry applies the message whole or not at all. If it still
+        fails the error propagates, so the channel does not report the message handled.
+        """
         if not self._for_us(msg):
+            self.metrics.messages.labels("", "ignored").inc()
             return []
+        for delay in (*DB_RETRY_DELAYS, None):
+            try:
+                if self._one_at_a_time is None:
+                    return await self._handle_settled(msg)
+                async with self._one_at_a_time:
+                    return await self._handle_settled(msg)
+            except (OperationalError, InterfaceError, OSError) as exc:
+                if delay is None:
+                    self.metrics.messages.labels("", "error").inc()
+                    raise
+                log.warning("database unavailable (%s); retrying %s in %.1f s",
+                            type(exc).__name__, msg.platform, delay)
+                await self.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _handle_settled(self, msg: Incoming) -> list[Reply]:
         try:
             return await self._handle_once(msg)
         except IntegrityError:
@@ -53,6 +85,7 @@ class Dispatcher:
                 done = await processed(msg.key, session=session)
             if done is None:
                 raise
+            self.metrics.messages.labels("", "duplicate").inc()
             return _decode(done.replies)
 
     def _for_us(self, msg: Incoming) -> bool:
@@ -64,12 +97,15 @@ class Dispatcher:
         async with self.sessions() as session:
             done = await processed(msg.key, session=session)
             if done is not None:
+                self.metrics.messages.labels("", "duplicate").inc()
                 return _decode(done.replies)
             ctx = await self._context(msg, session)
             replies = await self._route(msg, ctx)
             replies = await self._offer_choices(msg, replies, session)
             session.add(ProcessedMessage(key=msg.key, replies=_encode(replies)))
             await session.commit()
+        self.metrics.messages.labels(ctx.command or "text",
+                                     "answered" if replies else "silent").inc()
         return replies
 
     async def _context(self, msg: Incoming, session: AsyncSession) -> Context:

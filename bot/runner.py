@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.delivery import message_handler
 from bot.scheduler import Jobs, Scheduler
 from bot.sender import Sender
-from bot.web import make_web_app, start_web
+from bot.web import add_health_routes, make_web_app, start_web
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def make_pushes(app: App, channels: dict[str, Channel]) -> tuple[Scheduler, Send
                 clock=app.clock)
     scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
     sender = Sender(channels, sessions=app.sessions, render=app.dispatcher.render,
-                    settings=settings.sender, clock=app.clock)
+                    settings=settings.sender, clock=app.clock, metrics=app.dispatcher.metrics)
     return scheduler, sender
 
 
@@ -48,8 +48,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         web_app = make_web_app()
         names = [n for n in settings.active_channels() if n != "console"]
         channels = [make_channel(name, app, web_app) for name in names]
-        web_runner = await start_web(web_app, settings.web) if len(web_app.router.routes()) else None
         started: list[Channel] = []
+        add_health_routes(web_app, app, lambda: {c.name: c in started for c in channels})
+        web_runner = await start_web(web_app, settings.web)
         try:
             for channel in channels:
                 await channel.start(message_handler(channel, app.dispatcher, app.sessions,

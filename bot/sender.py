@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels import Channel, Misconfigured, RecipientGone, RetryableError
 from bot.config import SenderSettings
 from bot.delivery import reply_from_payload, reply_payload
+from bot.metrics import Metrics
 from handlers.types import Reply
 from models.base import as_utc
 from models.members import ChatLink, Member
@@ -123,7 +124,7 @@ class Sender:
                  settings: SenderSettings, clock: Callable[[], datetime],
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  rng: random.Random | None = None, limits: dict[str, Limits] = LIMITS,
-                 concurrency: int = 64) -> None:
+                 concurrency: int = 64, metrics: Metrics | None = None) -> None:
         self.channels, self.sessions, self.render = channels, sessions, render
         self.settings, self.clock, self.sleep = settings, clock, sleep
         self.rng = rng or random.Random()
@@ -131,6 +132,7 @@ class Sender:
                                        lambda: clock().timestamp(), sleep)
                          for name in channels}
         self.concurrency = concurrency
+        self.metrics = metrics or Metrics()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain every platform until `stop` is set."""
@@ -188,8 +190,9 @@ class Sender:
             reply = reply_from_payload(outbox.payload)
         await self.limiters[platform].acquire(row.chat_id)
         try:
-            await asyncio.wait_for(self.channels[platform].send(row.chat_id, reply),
-                                   self.settings.send_timeout_seconds)
+            with self.metrics.send_seconds.labels(platform).time():
+                await asyncio.wait_for(self.channels[platform].send(row.chat_id, reply),
+                                       self.settings.send_timeout_seconds)
         except RetryableError as exc:
             self.limiters[platform].done(row.chat_id)
             if exc.retry_after:

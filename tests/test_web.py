@@ -1,0 +1,65 @@
+"""The web server: /healthz, /metrics, and the body cap every webhook sits behind."""
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.db import make_engine, make_sessions
+from bot.web import MAX_BODY_BYTES, add_health_routes, make_web_app
+from models.outbox import enqueue
+
+
+@pytest.fixture
+async def client(staff):
+    running = {"telegram": True, "zalo": True}
+    web_app = make_web_app()
+    add_health_routes(web_app, staff.app, lambda: running)
+
+    async def echo_length(request: web.Request) -> web.Response:
+        return web.json_response({"bytes": len(await request.read())})
+
+    web_app.router.add_post("/echo", echo_length)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        client.running = running
+        yield client
+
+
+async def test_healthz(client):
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "database": "ok",
+                                     "channels": {"telegram": "started", "zalo": "started"}}
+    client.running["zalo"] = False
+    response = await client.get("/healthz")
+    assert response.status == 503
+    assert (await response.json())["channels"]["zalo"] == "stopped"
+
+
+async def test_healthz_when_the_database_is_gone(client, staff):
+    gone = make_engine("sqlite+aiosqlite:////nonexistent/dir/hamletbot.db")
+    staff.app.sessions = make_sessions(gone)
+    response = await client.get("/healthz")
+    assert response.status == 503
+    assert (await response.json())["database"] == "unreachable (OperationalError)"
+    await gone.dispose()
+
+
+async def test_metrics_count_messages_and_outbox(client, staff):
+    await staff.say("/dangky 2")
+    await staff.say("/dangky 2")  # a second, different message
+    msg = staff.message("/tiendo")
+    await staff.deliver(msg)
+    await staff.deliver(msg)  # redelivered
+    async with staff.app.sessions() as session:
+        await enqueue("k1", "telegram", "42", {"text": "x"}, now=staff.clock(), session=session)
+        await session.commit()
+    text = await (await client.get("/metrics")).text()
+    assert 'hamletbot_messages_total{command="dangky",outcome="answered"} 2.0' in text
+    assert 'hamletbot_messages_total{command="",outcome="duplicate"} 1.0' in text
+    assert 'hamletbot_outbox_rows{platform="telegram",status="pending"} 1.0' in text
+
+
+async def test_oversized_body_is_refused(client):
+    assert (await client.post("/echo", data=b"x" * 1000)).status == 200
+    assert (await client.post("/echo", data=b"x" * (MAX_BODY_BYTES + 1))).status == 413
