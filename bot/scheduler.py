@@ -28,7 +28,7 @@ from handlers.types import Reply
 from models.leaderboard import Tree, Week, load_tree
 from models.ledger import Report
 from models.members import ChatLink, Member
-from models.outbox import Outbox, enqueue
+from models.outbox import Outbox, enqueue, first_to_run
 from models.units import PROGRAMMES, Unit
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class Jobs:
         """The week just ended (before `fire`'s week) to every active linked group."""
         week = Week.containing(fire.astimezone(self.tz).date()).previous()
         async with self.sessions() as session:
+            if not await first_to_run(f"leaderboard:{week.label}", session=session):
+                return 0  # another instance is running this week's push
             links = list(await session.exec(select(ChatLink).where(
                 ChatLink.active, col(ChatLink.platform).in_(self.platforms))))
             added = await self.push(links, week, session=session)
@@ -83,6 +85,8 @@ class Jobs:
         today = fire.astimezone(self.tz).date()
         week = Week.containing(today)
         async with self.sessions() as session:
+            if not await first_to_run(f"reminder:{week.label}", session=session):
+                return 0
             reported = select(Report.member_id).where(
                 Report.kind == "report", Report.local_date >= week.start,
                 Report.local_date <= today, col(Report.member_id).is_not(None))

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -133,6 +134,10 @@ class Sender:
                          for name in channels}
         self.concurrency = concurrency
         self.metrics = metrics or Metrics()
+        self.instance = secrets.token_hex(6)
+        self._passes = 0
+        # a claim outlives any send; after a crash the row is retried once it lapses
+        self.lease = timedelta(seconds=max(300.0, 3 * settings.send_timeout_seconds))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain every platform until `stop` is set."""
@@ -154,32 +159,67 @@ class Sender:
     async def drain(self, platform: str) -> int:
         """One pass: every due row of `platform`, each chat's rows in order. Returns how
         many rows were tried."""
-        now = self.clock()
-        async with self.sessions() as session:
-            rows = list(await session.exec(
-                select(Outbox.id, Outbox.key, Outbox.chat_id, Outbox.attempts,
-                       Outbox.next_attempt)
-                .where(Outbox.status == "pending", Outbox.platform == platform)
-                .order_by(Outbox.id).limit(BATCH)))
-        chats: dict[str, list[_Row]] = {}
-        blocked: set[str] = set()
-        for id_, key, chat_id, attempts, next_attempt in rows:
-            if chat_id in blocked:
-                continue
-            if as_utc(next_attempt) > now:  # a chat's later rows wait for its earlier ones
-                blocked.add(chat_id)
-                continue
-            chats.setdefault(chat_id, []).append(_Row(id_, key, chat_id, attempts))
+        chats = await self._claim(platform)
         slots = asyncio.Semaphore(self.concurrency)
 
         async def one_chat(queue: list[_Row]) -> int:
             async with slots:
                 for tried, row in enumerate(queue, 1):
                     if not await self._deliver(platform, row):
+                        await self._release(queue[tried:])
                         return tried
                 return len(queue)
 
         return sum(await asyncio.gather(*(one_chat(q) for q in chats.values())))
+
+    async def _claim(self, platform: str) -> dict[str, list[_Row]]:
+        """Claim the due rows of chats no other sender is working on, in one transaction.
+
+        PostgreSQL skips rows another sender is claiming right now (FOR UPDATE SKIP
+        LOCKED); the compare-and-set UPDATE settles SQLite, which has one writer."""
+        now = self.clock()
+        self._passes += 1
+        token = f"{self.instance}:{self._passes}"
+        async with self.sessions() as session:
+            query = (select(Outbox.id, Outbox.key, Outbox.chat_id, Outbox.attempts,
+                            Outbox.next_attempt, Outbox.claimed_until)
+                     .where(Outbox.status == "pending", Outbox.platform == platform)
+                     .order_by(Outbox.id).limit(BATCH))
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            candidates: dict[int, _Row] = {}
+            blocked: set[str] = set()
+            for id_, key, chat_id, attempts, next_attempt, claimed in await session.exec(query):
+                if chat_id in blocked:
+                    continue
+                # a chat's later rows wait for its earlier ones, and for another sender
+                if as_utc(next_attempt) > now or (claimed and as_utc(claimed) > now):
+                    blocked.add(chat_id)
+                    continue
+                candidates[id_] = _Row(id_, key, chat_id, attempts)
+            mine: set[int] = set()
+            for i in range(0, len(candidates), 500):  # SQLite's bound-parameter limit
+                ids = list(candidates)[i:i + 500]
+                await session.exec(update(Outbox).where(
+                    col(Outbox.id).in_(ids), Outbox.status == "pending",
+                    or_(col(Outbox.claimed_until).is_(None), Outbox.claimed_until <= now),
+                ).values(claimed_by=token, claimed_until=now + self.lease))
+                mine.update(await session.exec(select(Outbox.id).where(
+                    col(Outbox.id).in_(ids), Outbox.claimed_by == token)))
+            await session.commit()
+        chats: dict[str, list[_Row]] = {}
+        for id_, row in candidates.items():
+            if id_ in mine:
+                chats.setdefault(row.chat_id, []).append(row)
+        return chats
+
+    async def _release(self, rows: list[_Row]) -> None:
+        """Rows of a chat left untried after an earlier one failed: free them now."""
+        if rows:
+            async with self.sessions() as session:
+                await session.exec(update(Outbox).where(col(Outbox.id).in_([r.id for r in rows]))
+                                   .values(claimed_by=None, claimed_until=None))
+                await session.commit()
 
     async def _deliver(self, platform: str, row: _Row) -> bool:
         """Send one row; True when it was sent (the chat may go on)."""
@@ -210,7 +250,7 @@ class Sender:
             return False
         self.limiters[platform].done(row.chat_id)
         await self._set(row.id, status="sent", attempts=row.attempts + 1, sent_at=self.clock(),
-                        last_error=None)
+                        last_error=None, claimed_by=None, claimed_until=None)
         return True
 
     def backoff(self, attempts: int) -> float:
@@ -229,7 +269,8 @@ class Sender:
         log.info("outbox %s: %s, retry %d in %.0f s", row.key, type(exc).__name__,
                  attempts, delay)
         await self._set(row.id, attempts=attempts, last_error=_describe(exc),
-                        next_attempt=self.clock() + timedelta(seconds=delay))
+                        next_attempt=self.clock() + timedelta(seconds=delay),
+                        claimed_by=None, claimed_until=None)
 
     async def _gone(self, platform: str, row: _Row, exc: Exception) -> None:
         """The chat is gone: unlink it and fail everything still queued for it."""

@@ -46,3 +46,57 @@ async def test_each_update_delivered_to_both_instances_counts_once(settings, clo
 
         await asyncio.gather(*(deliver_twice(i) for i in range(UPDATES)))
         assert await ledger_sum(one, "LM-KV1") == UPDATES
+
+
+ROWS = 2000 if POSTGRES_URL else 300
+
+
+async def test_two_senders_send_each_row_once(settings, clock):
+    from tests.test_sender import FakeChannel, make_sender, queue
+
+    async with running_app(settings, clock=clock) as one, running_app(settings, clock=clock) as two:
+        rows = [(f"push:{i}", str(i % 400), f"tin {i}") for i in range(ROWS)]
+        await queue(one, clock, rows)
+        server: list[tuple[float, str, str]] = []  # both senders talk to the same "server"
+        senders = []
+        for app in (one, two):
+            channel = FakeChannel("telegram", clock)
+            channel.sent = server
+            sender = make_sender(app, clock, channel)
+            sender.concurrency = 32
+            senders.append(sender)
+
+        async def drain_until_empty(sender) -> None:
+            while await sender.drain("telegram"):
+                pass
+
+        for _ in range(3):  # a sender may find the other one holding the rest
+            await asyncio.gather(*(drain_until_empty(s) for s in senders))
+        texts = [text for _, _, text in server]
+        assert len(texts) == ROWS and set(texts) == {text for _, _, text in rows}
+
+
+async def test_a_job_fired_on_both_instances_writes_one_set_of_rows(settings, clock):
+    from datetime import timedelta
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from bot.runner import make_pushes
+    from models.members import ChatLink
+    from models.outbox import Outbox
+
+    async with running_app(settings, clock=clock) as one, running_app(settings, clock=clock) as two:
+        async with one.sessions() as session:
+            await load_demo(clock().date(), session=session)
+            for i, code in enumerate(("LM", "OM", "MT")):
+                unit = await unit_by_code(code, session=session)
+                session.add(ChatLink(platform="telegram", chat_id=f"-{i + 1}", unit_id=unit.id))
+            await session.commit()
+        channels = {"telegram": object()}
+        jobs = [make_pushes(app, channels)[0].jobs for app in (one, two)]
+        fire = clock() - timedelta(days=2)  # Monday 07:30 of this week, roughly
+        added = await asyncio.gather(*(j.leaderboard(fire) for j in jobs))
+        async with one.sessions() as session:
+            count = (await session.exec(select(func.count()).select_from(Outbox))).one()
+        assert count == 3 and sorted(added) == [0, 3]

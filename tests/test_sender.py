@@ -175,7 +175,10 @@ async def test_restart_between_send_and_mark_repeats_at_most_one_per_chat(app, c
     sender._set = crash_on_fifth_mark
     with pytest.raises(PowerCut):
         await sender.drain("telegram")
-    await make_sender(app, clock, channel).drain("telegram")  # the restarted process
+    restarted = make_sender(app, clock, channel)
+    assert await restarted.drain("telegram") == 0  # the dead sender's claims still hold
+    clock.advance(seconds=sender.lease.total_seconds())  # until they lapse
+    await restarted.drain("telegram")
     texts = Counter(t for _, _, t in channel.sent)
     assert set(texts) == {t for _, _, t in rows}  # none lost
     assert sum(texts.values()) - len(rows) == 1  # one repeat, in one chat
