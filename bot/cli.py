@@ -93,7 +93,8 @@ def run(ctx: click.Context) -> None:
 
 
 def _import_command(kind: str) -> click.Command:
-    @click.command(name="import", help=f"Import {kind} from a CSV file: all rows or none.")
+    @click.command(name="import",
+                   help=f"Import {kind} from a CSV or XLSX file: all rows or none.")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.pass_context
     def command(ctx: click.Context, file: Path) -> None:
@@ -121,12 +122,62 @@ def _import_command(kind: str) -> click.Command:
     return command
 
 
-for _kind, _help in (("units", "Units: code,name,kind,parent_code."),
-                     ("targets", "Targets: unit_code,programme,year,value."),
-                     ("baselines", "Counts achieved before the bot: unit_code,programme,date,count.")):
+for _kind, _help in (("units", "Units: code,name,kind,parent_code (CSV or XLSX)."),
+                     ("targets", "Targets: unit_code,programme,year,value (CSV or XLSX)."),
+                     ("baselines", "Counts achieved before the bot: "
+                                   "unit_code,programme,date,count (CSV or XLSX).")):
     _group = click.Group(name=_kind, help=_help)
     _group.add_command(_import_command(_kind))
     cli.add_command(_group)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["units", "targets", "baselines"]),
+              help="Which import the file is for. Default: from the file name "
+                   "(units.xlsx, targets.csv, ...).")
+def template(file: Path, kind: str | None) -> None:
+    """Write an import template (header and an example) as XLSX, or CSV for other names."""
+    from bot.importer import COLUMNS, write_template
+
+    kind = kind or next((k for k in COLUMNS if file.name.lower().startswith(k)), None)
+    if kind is None:
+        raise click.ClickException("name the file units.xlsx, targets.xlsx or baselines.xlsx, "
+                                   "or give --kind")
+    write_template(file, kind)
+    click.echo(f"Wrote a {kind} template to {file}: fill in the rows below the header "
+               f"(replace the example) and run: hamletbot {kind} import {file}")
+
+
+@cli.command()
+@click.option("--unit", "unit_code", required=True, help="Unit code, e.g. LM: the unit and "
+              "every unit under it.")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Calendar year. Default: this year (figures as of today).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file. Default: tien-do-<UNIT>-<YEAR>.xlsx here.")
+@click.pass_context
+def export(ctx: click.Context, unit_code: str, year: int | None, out: Path | None) -> None:
+    """Export a unit's progress and ledger as XLSX (the file /xuat sends)."""
+    from handlers.export import export_workbook, file_name
+    from models.units import unit_by_code
+
+    settings = settings_of(ctx)
+
+    async def main() -> Path:
+        async with running_app(settings) as app, app.sessions() as session:
+            unit = await unit_by_code(unit_code.upper(), session=session)
+            if unit is None:
+                raise click.ClickException(f"no unit with code {unit_code}")
+            today = app.clock().astimezone(app.tz).date()
+            wanted = year or today.year
+            data = await export_workbook(unit, wanted, today=today, tz=app.tz,
+                                         session=session, render=app.dispatcher.render)
+            path = out or Path(file_name(unit, wanted))
+            path.write_bytes(data)
+            return path
+
+    click.echo(f"Wrote {asyncio.run(main())}")
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
+from pathlib import Path
 from typing import Callable, TextIO
 
 from bot.channels import OnMessage
@@ -27,8 +28,10 @@ class ConsoleChannel:
     name = PLATFORM
 
     def __init__(self, *, user_id: str, display_name: str, clock: Callable,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+                 stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 directory: Path | None = None) -> None:
         self.user_id = user_id
+        self.directory = directory or Path.cwd()
         self.display_name = display_name
         self.clock = clock
         self.stdin, self.stdout = stdin or sys.stdin, stdout or sys.stdout
@@ -72,6 +75,10 @@ class ConsoleChannel:
         lines = [numbered(reply, self.hint)]
         if reply.image:
             lines.append(f"  [hình ảnh PNG, {len(reply.image)} byte]")
+        if reply.document:  # saved where the console runs, like a download
+            path = self.directory / reply.document.name
+            path.write_bytes(reply.document.data)
+            lines.append(f"  [tệp {path}]")
         self.stdout.write("\n".join(line for line in lines if line) + "\n\n")
         self.stdout.flush()
 

@@ -15,22 +15,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels import Channel, OnMessage, PlatformError, RetryableError
 from bot.dispatch import Dispatcher
-from handlers.types import Choice, Incoming, Reply
+from handlers.types import Choice, Document, Incoming, Reply
 from models.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
 
 def reply_payload(reply: Reply) -> dict:
-    """A reply as JSON for the outbox (images base64-encoded)."""
+    """A reply as JSON for the outbox (images and documents base64-encoded)."""
+    doc = reply.document
     return {"text": reply.text, "choices": [[c.label, c.payload] for c in reply.choices],
-            "image": base64.b64encode(reply.image).decode() if reply.image else None}
+            "image": base64.b64encode(reply.image).decode() if reply.image else None,
+            "document": [doc.name, base64.b64encode(doc.data).decode()] if doc else None}
 
 
 def reply_from_payload(payload: dict) -> Reply:
-    image = payload.get("image")
+    image, doc = payload.get("image"), payload.get("document")
     return Reply(payload["text"], base64.b64decode(image) if image else None,
-                 tuple(Choice(label, data) for label, data in payload.get("choices", [])))
+                 tuple(Choice(label, data) for label, data in payload.get("choices", [])),
+                 Document(doc[0], base64.b64decode(doc[1])) if doc else None)
 
 
 async def send_or_queue(channel: Channel, chat_id: str, replies: list[Reply], *, key: str,

@@ -1,12 +1,14 @@
-"""Images (leaderboard charts) served from the bot's own web server, for platforms that
-only take a photo by URL (Zalo's sendPhoto).
+"""Images (leaderboard charts) and files (XLSX exports) served from the bot's own web
+server, for platforms that only take a photo by URL and have no file upload (Zalo).
 
-Each image gets an unguessable URL `{web.public_url}/img/<token>.png` that expires after
-`ttl`. The bytes live in this process's memory, not in the database: Zalo downloads the
-URL while our sendPhoto call waits for its answer, so the image is needed for seconds,
-from the instance that sent it. With several instances behind one public URL, route
-`/img/` to the instance that published it (or run one); a fetch that lands elsewhere gets
-404, Zalo's sendPhoto fails, and the outbox retries the reply (which publishes it again).
+Each one gets an unguessable URL (`{web.public_url}/img/<token>.png`, or
+`{web.public_url}/file/<token>/<name>` for a file) that expires after `ttl`. The bytes live
+in this process's memory, not in the database: Zalo downloads a photo while our sendPhoto
+call waits for its answer, so an image is needed for seconds, from the instance that sent
+it; a file link is opened by a person, within the hour. With several instances behind one
+public URL, route `/img/` and `/file/` to the instance that published them (or run one); a
+fetch that lands elsewhere gets 404, Zalo's sendPhoto fails, and the outbox retries the
+reply (which publishes it again).
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 ROUTE = "/img/{token}.png"
+FILE_ROUTE = "/file/{token}/{name}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_TTL = timedelta(hours=1)
-MAX_BYTES = 64 * 1024 * 1024  # oldest images are dropped beyond this
+MAX_BYTES = 64 * 1024 * 1024  # oldest items are dropped beyond this
 
 
 class ImageStore:
@@ -32,7 +36,8 @@ class ImageStore:
         self.clock = clock
         self.ttl = ttl
         self.max_bytes = max_bytes
-        self._images: OrderedDict[str, tuple[bytes, datetime]] = OrderedDict()
+        # token → (bytes, content type, expiry)
+        self._items: OrderedDict[str, tuple[bytes, str, datetime]] = OrderedDict()
         self._bytes = 0
 
     @property
@@ -42,32 +47,45 @@ class ImageStore:
 
     def add_routes(self, web_app: web.Application) -> None:
         web_app.router.add_get(ROUTE, self.serve)
+        web_app.router.add_get(FILE_ROUTE, self.serve)
 
     def publish(self, png: bytes) -> str | None:
         """The URL the image can be fetched at until it expires; None when not enabled."""
+        token = self._add(png, "image/png")
+        return f"{self.public_url}/img/{token}.png" if token else None
+
+    def publish_file(self, name: str, data: bytes) -> str | None:
+        """The download URL of a file (an XLSX export) until it expires; None when not enabled.
+        `name` is ours (`tien-do-LM-2026.xlsx`): letters, digits, dots and dashes."""
+        token = self._add(data, XLSX if name.endswith(".xlsx") else "application/octet-stream")
+        return f"{self.public_url}/file/{token}/{name}" if token else None
+
+    def _add(self, data: bytes, content_type: str) -> str | None:
         if not self.enabled:
             return None
         self._expire()
         token = secrets.token_urlsafe(24)
-        self._images[token] = (png, self.clock() + self.ttl)
-        self._bytes += len(png)
-        while self._bytes > self.max_bytes and len(self._images) > 1:
-            self._drop(next(iter(self._images)))
-        return f"{self.public_url}/img/{token}.png"
+        self._items[token] = (data, content_type, self.clock() + self.ttl)
+        self._bytes += len(data)
+        while self._bytes > self.max_bytes and len(self._items) > 1:
+            self._drop(next(iter(self._items)))
+        return token
 
     async def serve(self, request: web.Request) -> web.Response:
         self._expire()
-        found = self._images.get(request.match_info["token"])
+        found = self._items.get(request.match_info["token"])
         if found is None:
             raise web.HTTPNotFound()
-        return web.Response(body=found[0], content_type="image/png",
-                            headers={"Cache-Control": "private, max-age=3600"})
+        headers = {"Cache-Control": "private, max-age=3600"}
+        if "name" in request.match_info:
+            headers["Content-Disposition"] = f'attachment; filename="{request.match_info["name"]}"'
+        return web.Response(body=found[0], content_type=found[1], headers=headers)
 
     def _expire(self) -> None:
         now = self.clock()
-        for token in [t for t, (_, until) in self._images.items() if until <= now]:
+        for token in [t for t, (_, _, until) in self._items.items() if until <= now]:
             self._drop(token)
 
     def _drop(self, token: str) -> None:
-        png, _ = self._images.pop(token)
-        self._bytes -= len(png)
+        data, _, _ = self._items.pop(token)
+        self._bytes -= len(data)

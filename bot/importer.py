@@ -1,6 +1,7 @@
-"""CSV import of units, targets and baselines: all rows or nothing.
+"""CSV and XLSX import of units, targets and baselines: all rows or nothing.
 
-Every bad row is reported with its row number as a spreadsheet shows it (the header is
+A file is read by its extension (`.xlsx`: the first sheet; anything else: UTF-8 CSV) into
+the same rows of text, so both go through one validation. Every bad row is reported with its row number as a spreadsheet shows it (the header is
 row 1), and nothing is written when any row is bad. Re-importing a file updates names
 and targets in place, so an edited sheet can be loaded again.
 """
@@ -8,10 +9,16 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable
+from zipfile import BadZipFile
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,20 +47,94 @@ class Rows:
     errors: list[str] = field(default_factory=list)
 
 
+def read_rows(path: Path, kind: str) -> Rows:
+    """Rows with their spreadsheet row numbers, from a CSV or an XLSX file."""
+    return read_xlsx(path, kind) if path.suffix.lower() == ".xlsx" else read_csv(path, kind)
+
+
 def read_csv(path: Path, kind: str) -> Rows:
-    """Rows with their spreadsheet row numbers; a missing column fails the whole file."""
-    out = Rows()
     with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in COLUMNS[kind] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ImportFailed([f"row 1: missing column(s) {', '.join(missing)}; "
-                                f"expected {', '.join(COLUMNS[kind])}"])
-        for number, row in enumerate(reader, start=2):
-            clean = {k: (v or "").strip() for k, v in row.items() if k}
-            if any(clean.values()):
-                out.rows.append((number, clean))
+        reader = csv.reader(f)
+        return _rows(kind, next(reader, []), enumerate(reader, start=2))
+
+
+def read_xlsx(path: Path, kind: str) -> Rows:
+    """The first sheet; cells typed as numbers or dates become the text a CSV would hold."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, KeyError, ValueError) as exc:
+        raise ImportFailed([f"{path.name} is not a readable XLSX file ({type(exc).__name__})"])
+    try:
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        header = [_text(v) for v in next(lines, ())]
+        return _rows(kind, header, ((n, [_text(v) for v in line])
+                                    for n, line in enumerate(lines, start=2)))
+    finally:
+        book.close()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _rows(kind: str, header: list[str], lines: Iterable[tuple[int, list[str]]]) -> Rows:
+    """A missing column fails the whole file; empty lines are skipped."""
+    header = [h.strip() for h in header]
+    missing = [c for c in COLUMNS[kind] if c not in header]
+    if missing:
+        raise ImportFailed([f"row 1: missing column(s) {', '.join(missing)}; "
+                            f"expected {', '.join(COLUMNS[kind])}"])
+    out = Rows()
+    for number, line in lines:
+        clean = {name: (line[i] if i < len(line) else "").strip()
+                 for i, name in enumerate(header) if name}
+        if any(clean.values()):
+            out.rows.append((number, clean))
     return out
+
+
+EXAMPLES = {  # a valid example per file kind, for `hamletbot template`
+    "units": [("CT", "Thành phố Cần Thơ", "city", ""),
+              ("LM", "Phường Long Mỹ", "commune", "CT"),
+              ("LM-KV1", "Khu vực 1 (Long Mỹ)", "hamlet", "LM")],
+    "targets": [("LM-KV1", "bhxh_tn", 2026, 453)],
+    "baselines": [("LM-KV1", "bhxh_tn", date(2026, 9, 30), 401)],
+}
+
+
+def write_template(path: Path, kind: str) -> None:
+    """An empty file to fill in: the header and an example, as XLSX or (other names) CSV."""
+    if path.suffix.lower() != ".xlsx":
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerows([COLUMNS[kind], *[[_text(v) for v in row]
+                                                for row in EXAMPLES[kind]]])
+        return
+    book = Workbook()
+    sheet = book.active
+    sheet.title = kind
+    sheet.append(COLUMNS[kind])
+    for row in EXAMPLES[kind]:
+        sheet.append(list(row))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in sheet.columns:
+        cells = list(column)
+        if isinstance(cells[1].value, date):
+            for cell in cells[1:]:
+                cell.number_format = "YYYY-MM-DD"
+        width = max(len(_text(c.value)) for c in cells)
+        sheet.column_dimensions[cells[0].column_letter].width = max(width + 2, 12)
+    sheet.freeze_panes = "A2"
+    book.save(path)
 
 
 def _int(value: str, low: int, high: int) -> int | None:
@@ -197,9 +278,19 @@ IMPORTERS = {"units": import_units, "targets": import_targets, "baselines": impo
 async def import_file(path: Path, kind: str, *, session: AsyncSession,
                       tick: Callable[[], None] = lambda: None) -> int:
     """Validate and write one file inside the caller's transaction."""
-    return await IMPORTERS[kind](read_csv(path, kind), session=session, tick=tick)
+    return await IMPORTERS[kind](read_rows(path, kind), session=session, tick=tick)
 
 
 def row_count(path: Path) -> int:
+    """Rows below the header (for a progress bar)."""
+    if path.suffix.lower() == ".xlsx":
+        try:
+            book = load_workbook(path, read_only=True)
+        except (InvalidFileException, BadZipFile, KeyError, ValueError):
+            return 0
+        try:
+            return max((book.worksheets[0].max_row or 1) - 1, 0)
+        finally:
+            book.close()
     with path.open(encoding="utf-8-sig") as f:
         return max(sum(1 for _ in f) - 1, 0)

@@ -1,7 +1,7 @@
 """The Telegram channel: python-telegram-bot (v22) updates in, Bot API calls out.
 
 It only translates. An `Update` becomes an `Incoming` (messages, edits, button presses);
-a `Reply` becomes `sendMessage`/`sendPhoto`, choices an inline keyboard, long texts are
+a `Reply` becomes `sendMessage`/`sendPhoto`/`sendDocument`, choices an inline keyboard, long texts are
 split on line boundaries. Two modes (config `telegram.mode`):
 
 - polling (default): PTB's Updater long-polls `getUpdates`;
@@ -127,6 +127,9 @@ class TelegramChannel:
         bot = self.application.bot
         markup = keyboard(reply.choices)
         text = reply.text
+        if reply.document is not None:  # the file first, the text (and choices) after it
+            await bot.send_document(chat_id, reply.document.data,
+                                    filename=reply.document.name)
         if reply.image is not None:
             fits = len(text) <= CAPTION_LIMIT
             await bot.send_photo(chat_id, reply.image, caption=text if fits and text else None,

@@ -3,10 +3,11 @@ polling or by webhook on the shared aiohttp server.
 
 `ZaloClient` is the thin API client; `ZaloChannel` only translates: Zalo events →
 `Incoming`, `Reply` → sendMessage/sendPhoto (choices as a numbered list, answered with
-the number; images by URL from bot/images.py). Docs: https://bot.zaloplatforms.com/docs/
-(newer location https://docs.zaloplatforms.com/docs/BOT); the facts used here, with
-sources, are in shared/PLATFORMS.md Part A. Unconfirmed ones are marked UNVERIFIED below,
-in this block and nowhere else.
+the number; images by URL from bot/images.py, files as an expiring link from there).
+Docs: https://bot.zaloplatforms.com/docs/ (newer location
+https://docs.zaloplatforms.com/docs/BOT); the facts used here, with sources, are in
+shared/PLATFORMS.md Part A. Unconfirmed ones are marked UNVERIFIED below, in this block
+and nowhere else.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bot.choices import HINT_TEMPLATE, numbered
 from bot.config import ConfigError, Settings
 from bot.images import ImageStore
 from bot.logs import redact_secret
+from bot.render import make_renderer
 from bot.splitting import split_text
 from handlers.types import Incoming, Reply
 
@@ -227,6 +229,7 @@ class ZaloChannel:
 
     def __init__(self, *, token: str, base_url: str, mode: str, images: ImageStore,
                  hint: str = "", secret: str | None = None,
+                 render: Callable[..., str] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  sleep: Callable[[float], Any] = asyncio.sleep,
                  monotonic: Callable[[], float] = time.monotonic,
@@ -235,6 +238,7 @@ class ZaloChannel:
         self._token, self.base_url, self.mode = token, base_url, mode
         self._secret = secret or ""
         self.images, self.hint, self.clock = images, hint, clock
+        self.render = render or make_renderer()
         self.sleep, self.monotonic, self.rand = sleep, monotonic, rand
         self.poll_timeout = poll_timeout
         self.bot = ZaloBot("", ())
@@ -280,6 +284,14 @@ class ZaloChannel:
                             "(sendPhoto takes a URL); sending the text alone")
             else:
                 await self.client.send_photo(chat_id, url, chunks.pop(0) if chunks else None)
+        if reply.document is not None:
+            # The Bot API has no file upload: the file goes out as an expiring link.
+            url = self.images.publish_file(reply.document.name, reply.document.data)
+            if url is None:
+                log.warning("zalo: web.public_url is not set, so the file cannot be linked")
+            minutes = int(self.images.ttl.total_seconds() // 60)
+            chunks.append(self.render("export/zalo_link.j2", file=reply.document.name,
+                                      url=url, minutes=minutes))
         for chunk in chunks:
             await self.client.send_message(chat_id, chunk)
 
@@ -350,7 +362,7 @@ def create(app, web_app: web.Application) -> ZaloChannel:
     channel = ZaloChannel(token=settings.zalo.token() or "", base_url=settings.zalo.base_url,
                           mode=settings.zalo.mode, secret=settings.zalo.webhook_secret(),
                           images=images, hint=app.dispatcher.render(HINT_TEMPLATE),
-                          clock=app.clock)
+                          render=app.dispatcher.render, clock=app.clock)
     if settings.zalo.mode == "webhook":
         web_app.router.add_post(WEBHOOK_PATH, channel.webhook)
     return channel

@@ -26,6 +26,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "tinh": (),
     "lienket": (),
     "trogiup": ("help", "menu"),
+    "xuat": ("xuatexcel", "export"),
+    "suachua": ("sua",),
+    "lichsu": ("ls",),
+    "moi": ("moivao", "invite"),
+    "thanhvien": ("tv",),
+    "roi": ("roidi", "nghi"),
 }
 _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in (name, *aliases)}
 

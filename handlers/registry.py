@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from handlers import calculator, faq, help, leaderboard, onboarding, progress, reporting
+from handlers import (admin, calculator, export, faq, help, leaderboard, onboarding, progress,
+                      reporting)
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 
@@ -22,6 +23,12 @@ ROUTES: dict[str, Handler] = {
     "trogiup": help.help_for_role,
     "hoi": faq.ask,
     "tinh": calculator.calculate,
+    "xuat": export.export,
+    "suachua": admin.correct,
+    "lichsu": admin.history,
+    "moi": admin.invite,
+    "thanhvien": admin.members,
+    "roi": admin.leave,
 }
 
 # Commands whose edits are corrections; an edit of anything else is not re-run.

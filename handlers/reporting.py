@@ -88,8 +88,8 @@ async def undo(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def cancel(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/boqua: the "no" of a confirmation; nothing is written."""
-    return ctx.reply("reporting/cancelled.j2")
+    """/boqua: the "no" of a confirmation; nothing is written. (`/boqua x`: not a report's.)"""
+    return ctx.reply("reporting/cancelled.j2", report=not ctx.args)
 
 
 def _live(entries: list[Report]) -> list[Report]:

@@ -51,7 +51,15 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent with a reply (an XLSX export): its file name and bytes."""
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     image: bytes | None = None
     choices: tuple[Choice, ...] = field(default_factory=tuple)
+    document: Document | None = None

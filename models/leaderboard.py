@@ -149,6 +149,15 @@ class Tree:
     # unit id → [achieved, gain, last4] per programme, over its subtree (after roll-up)
     sums: dict[int, list[int]] = field(default_factory=dict)
     targets: dict[int, list[int | None]] = field(default_factory=dict)
+    until: date | None = None  # figures as of this day instead of the week's Sunday
+
+    @property
+    def last_day(self) -> date:
+        return self.until or self.week.end
+
+    @property
+    def year(self) -> int:
+        return self.last_day.year
 
     def figures(self, unit_id: int) -> dict[str, Figures]:
         sums = self.sums.get(unit_id) or [0] * (3 * len(PROGRAMMES))
@@ -183,8 +192,11 @@ def rank(standings: list[Standing]) -> list[Standing]:
     return ranked + [Standing(s.unit, None, s.figures) for s in without]
 
 
-async def load_tree(week: Week, *, session: AsyncSession, root: Unit | None = None) -> Tree:
-    """The figures of every unit (root=None) or of `root`'s subtree, for `week`."""
+async def load_tree(week: Week, *, session: AsyncSession, root: Unit | None = None,
+                    until: date | None = None) -> Tree:
+    """The figures of every unit (root=None) or of `root`'s subtree, for `week`; with
+    `until` (a day of that week), as of that day and for its year (an export on a
+    Wednesday, or as of 31 December when that week ends in January)."""
     unit_cols = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
     if root is None:
         units = {r[0]: UnitInfo(*r) for r in await session.exec(unit_cols)}
@@ -195,7 +207,7 @@ async def load_tree(week: Week, *, session: AsyncSession, root: Unit | None = No
             rows = list(await session.exec(unit_cols.where(Unit.parent_id.in_(frontier))))
             units.update((r[0], UnitInfo(*r)) for r in rows)
             frontier = [r[0] for r in rows if r[3] != "hamlet"]
-    tree = Tree(week, units)
+    tree = Tree(week, units, until=until)
     for info in units.values():
         if info.parent_id in units:
             tree.children.setdefault(info.parent_id, []).append(info.id)
@@ -210,7 +222,7 @@ async def load_tree(week: Week, *, session: AsyncSession, root: Unit | None = No
 
 async def _load_sums(tree: Tree, scope: list[int] | None, *, session: AsyncSession) -> None:
     week = tree.week
-    jan1, end = date(week.year, 1, 1), week.end
+    jan1, end = date(tree.year, 1, 1), tree.last_day
     gain_from, pace_from = max(week.start, jan1), end - timedelta(days=27)
     not_baseline = Report.kind != "baseline"
     stmt = (select(Report.unit_id, Report.programme,
@@ -242,7 +254,7 @@ async def _load_sums(tree: Tree, scope: list[int] | None, *, session: AsyncSessi
 
 async def _load_targets(tree: Tree, scope: list[int] | None, *, session: AsyncSession) -> None:
     stmt = select(Target.unit_id, Target.programme, Target.value).where(
-        Target.year == tree.week.year)
+        Target.year == tree.year)
     if scope is not None:
         stmt = stmt.where(Target.unit_id.in_(scope))
     index = {p: i for i, p in enumerate(PROGRAMMES)}
@@ -251,21 +263,51 @@ async def _load_targets(tree: Tree, scope: list[int] | None, *, session: AsyncSe
             tree.targets.setdefault(unit_id, [None] * len(PROGRAMMES))[index[programme]] = value
 
 
+async def monthly_gains(tree: Tree, *, session: AsyncSession) -> dict[int, dict[str, list[int]]]:
+    """Unit id → programme → the gains of January … December of the tree's year (up to its
+    last day), over each unit's subtree; a baseline import is not a gain, as in the week's."""
+    jan1 = date(tree.year, 1, 1)
+    month = func.extract("month", Report.local_date)
+    stmt = (select(Report.unit_id, Report.programme, month, func.sum(Report.count))
+            .where(Report.unit_id.in_(list(tree.units)), Report.kind != "baseline",
+                   Report.local_date >= jan1, Report.local_date <= tree.last_day)
+            .group_by(Report.unit_id, Report.programme, month))
+    slot = {p: 12 * i for i, p in enumerate(PROGRAMMES)}
+    sums: dict[int, list[int]] = {}
+    for unit_id, programme, number, count in await session.exec(stmt):
+        if programme in slot:
+            row = sums.setdefault(unit_id, [0] * (12 * len(PROGRAMMES)))
+            row[slot[programme] + int(number) - 1] += int(count or 0)
+    _add_up(tree, sums, 12 * len(PROGRAMMES))
+    return {uid: {p: sums.get(uid, [0] * 12 * len(PROGRAMMES))[i:i + 12]
+                  for p, i in slot.items()} for uid in tree.units}
+
+
+def _deepest_first(tree: Tree) -> list[UnitInfo]:
+    # A unit is complete before it is added to its parent.
+    return sorted(tree.units.values(), key=lambda u: -_DEPTH.get(u.kind, 0))
+
+
+def _add_up(tree: Tree, sums: dict[int, list[int]], width: int) -> None:
+    """Each unit's row of sums is added to every ancestor's."""
+    for info in _deepest_first(tree):
+        row = sums.get(info.id)
+        if row and info.parent_id in tree.units:
+            up = sums.setdefault(info.parent_id, [0] * width)
+            for i in range(width):
+                up[i] += row[i]
+
+
 def _roll_up(tree: Tree) -> None:
     """Sums go up to every ancestor; a unit without its own target takes the sum of its
     children's (those that have one), as models.units.targets_for does."""
-    width, n = 3 * len(PROGRAMMES), len(PROGRAMMES)
+    n = len(PROGRAMMES)
+    _add_up(tree, tree.sums, 3 * n)
     own = {uid: [v is not None for v in values] for uid, values in tree.targets.items()}
-    order = sorted(tree.units.values(), key=lambda u: -_DEPTH.get(u.kind, 0))
-    for info in order:  # deepest first: a unit is complete before it is added to its parent
+    for info in _deepest_first(tree):
         parent = info.parent_id
         if parent not in tree.units:
             continue
-        sums = tree.sums.get(info.id)
-        if sums:
-            up = tree.sums.setdefault(parent, [0] * width)
-            for i in range(width):
-                up[i] += sums[i]
         below = tree.targets.get(info.id)
         if below:
             mine = tree.targets.setdefault(parent, [None] * n)

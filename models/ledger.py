@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField, utcnow
+from models.members import Member
 
 ENTRY_KINDS = ("report", "undo", "baseline", "correction")
 
@@ -50,3 +51,22 @@ async def last_report_of(member_id: int, *, session: AsyncSession) -> list[Repor
         Report.message_ref == latest.message_ref, Report.kind == "report",
         Report.member_id == member_id, Report.id.not_in(undone)))
     return list(rows)
+
+
+async def ledger_of(unit_ids: list[int], *, session: AsyncSession, since: date | None = None,
+                    until: date | None = None, limit: int | None = None
+                    ) -> list[tuple[Report, str | None]]:
+    """Entries over `unit_ids` with who recorded them (display name; None for an import):
+    oldest first between two days, or with `limit` the latest ones, newest first."""
+    stmt = (select(Report, Member.display_name)
+            .join(Member, Member.id == Report.member_id, isouter=True)
+            .where(Report.unit_id.in_(unit_ids)))
+    if since is not None:
+        stmt = stmt.where(Report.local_date >= since)
+    if until is not None:
+        stmt = stmt.where(Report.local_date <= until)
+    if limit is not None:
+        stmt = stmt.order_by(Report.id.desc()).limit(limit)
+    else:
+        stmt = stmt.order_by(Report.local_date, Report.id)
+    return [(entry, name) for entry, name in await session.exec(stmt)]

@@ -84,3 +84,12 @@ async def move_chat_link(platform: str, old_chat_id: str, new_chat_id: str,
     link.chat_id = new_chat_id
     session.add(link)
     return True
+
+
+async def members_in(unit_ids: list[int], *, session: AsyncSession) -> list[tuple[Member, Unit]]:
+    """Active members of these units with their unit, by unit name then display name."""
+    rows = await session.exec(
+        select(Member, Unit).join(Unit, Unit.id == Member.unit_id)
+        .where(Member.unit_id.in_(unit_ids), Member.active)
+        .order_by(Unit.name, Member.display_name, Member.id))
+    return [(member, unit) for member, unit in rows]

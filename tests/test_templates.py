@@ -1,7 +1,7 @@
 """Every template renders with sample data: a typo in a template fails CI, not a user."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -21,12 +21,25 @@ SAMPLE = dict(
     command="dangky", role="staff", moved_from=None, hours=48, undo_hours=48, typed="dangki",
     nearest="dangky", limit=1000, count=2, code="XX-1", in_group=False,
     member=SimpleNamespace(role="staff"), children=[(unit, ROWS)],
+    # coordinators' tools (templates/admin/, templates/export/)
+    report=True, example="LM-KV1", home=unit, programme="bhxh_tn", amount=-3, achieved=406,
+    reason="báo trùng ngày 20/11", too_long=False, min_length=3, max_length=200, many=False,
+    person="Chị Lan", own=False, entry_kind="correction", uses=1, expires=date(2026, 12, 9), kind="hamlet",
+    months=range(1, 13), file="tien-do-LM-2026.xlsx", url="https://bot.example/file/t/x.xlsx",
+    minutes=60, members=[dict(id=3, name="Chị Lan", role="staff", unit_name=unit.name)],
+    entries=[dict(at=datetime(2026, 11, 25, 9, 5), kind_label="Sửa số liệu",
+                  programme="bhxh_tn", count=-3, unit_name="", who="Anh Minh",
+                  note="báo trùng"),
+             dict(at=datetime(2026, 9, 30, 8, 0), kind_label="Số liệu ban đầu",
+                  programme="bhyt", count=401, unit_name=unit.name, who=None, note=None)],
 )
 VARIANTS = [
     {},
     dict(role="coordinator", member=None, in_group=True, nearest=None, before={},
-         rows=[Progress("bhxh_tn", 3, None), Progress("bhyt", 0, 10)], children=[]),
-    dict(role="admin", moved_from=unit, counts={"bhyt": 1}),
+         rows=[Progress("bhxh_tn", 3, None), Progress("bhyt", 0, 10)], children=[],
+         report=False, home=None, amount=5, too_long=True, many=True, own=True, kind="city", entry_kind="baseline",
+         url=None, members=[], entries=[]),
+    dict(role="admin", moved_from=unit, counts={"bhyt": 1}, programme="bhyt", kind="commune"),
 ]
 
 

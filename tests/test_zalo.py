@@ -263,7 +263,7 @@ async def test_without_public_url_the_text_goes_alone(fake, caplog):
 def test_image_store_drops_the_oldest_beyond_its_size():
     store = ImageStore(PUBLIC_URL, clock=FakeClock(), max_bytes=len(PNG) * 2)
     urls = [store.publish(PNG) for _ in range(3)]
-    assert len(set(urls)) == 3 and len(store._images) == 2
+    assert len(set(urls)) == 3 and len(store._items) == 2
     assert ImageStore("", clock=FakeClock()).publish(PNG) is None
 
 

@@ -1,0 +1,168 @@
+"""/xuat: an XLSX of a unit's subtree for the year, as coordinators plan in Excel.
+
+Sheet 1 has one row per unit and programme (target, achieved, progress as a percentage,
+this week's gain and each month's), sheet 2 the ledger entries of the year with who made
+them (display names only: residents' data is not stored at all). Figures come from
+models.leaderboard, the same roll-up as the weekly boards. `hamletbot export` writes the
+same file from the command line.
+"""
+from __future__ import annotations
+
+from datetime import date, tzinfo
+from io import BytesIO
+from typing import Any, Callable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.access import refuse_non_coordinator, refuse_outside, unit_named
+from handlers.context import Context
+from handlers.types import Document, Incoming, Reply
+from models.base import as_utc
+from models.leaderboard import Tree, Week, load_tree, monthly_gains
+from models.ledger import ENTRY_KINDS, ledger_of
+from models.units import KINDS, PROGRAMMES, Unit
+
+MONTHS = range(1, 13)
+INTEGER, PERCENT = "#,##0", "0.00%"
+DAY, MOMENT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+MAX_WIDTH = 60
+
+
+async def export(msg: Incoming, ctx: Context) -> list[Reply]:
+    """/xuat [MÃ] [năm]: the Excel file of my unit (or one under me) for this year."""
+    refusal = refuse_non_coordinator(msg, ctx, private=True)
+    if refusal:
+        return refusal
+    unit, year = ctx.home, ctx.local_now.year
+    for word in ctx.args.split()[:2]:
+        if word.isdigit():
+            if not 2000 <= int(word[:5]) <= year + 1:
+                return ctx.reply("export/bad_year.j2", bad=word[:6], unit=ctx.home, year=year)
+            year = int(word)
+        else:
+            unit = await unit_named(ctx, word)
+            if isinstance(unit, list):
+                return unit
+    refusal = await refuse_outside(ctx, unit)
+    if refusal:
+        return refusal
+    data = await export_workbook(unit, year, today=ctx.local_now.date(), tz=ctx.rules.tz,
+                                 session=ctx.session, render=ctx.render)
+    return [Reply(ctx.render("export/sent.j2", unit=unit, year=year),
+                  document=Document(file_name(unit, year), data))]
+
+
+def file_name(unit: Unit, year: int) -> str:
+    return f"tien-do-{unit.code}-{year}.xlsx"
+
+
+async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
+                          session: AsyncSession, render: Callable[..., str]) -> bytes:
+    """The XLSX bytes: figures as of today (as of 31 December for a past year)."""
+    until = today if year == today.year else date(year, 12, 31)
+    tree = await load_tree(Week.containing(until), session=session, root=unit, until=until)
+    months = await monthly_gains(tree, session=session)
+    entries = await ledger_of(list(tree.units), session=session, since=date(year, 1, 1),
+                              until=until)
+    labels = _Labels(render)
+    book = Workbook()
+    summary = book.active
+    summary.title, ledger_title = labels.sheets
+    _summary(summary, tree, months, labels)
+    _ledger(book.create_sheet(ledger_title), tree, entries, labels, tz)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+class _Labels:
+    """Every word in the file comes from templates/export/, rendered once."""
+
+    def __init__(self, render: Callable[..., str]) -> None:
+        self.sheets = render("export/sheet_names.j2").splitlines()
+        self.summary = render("export/summary_columns.j2", months=MONTHS).splitlines()
+        self.ledger = render("export/ledger_columns.j2").splitlines()
+        self.level = {k: render("export/level.j2", kind=k) for k in KINDS}
+        self.programme = {p: render("export/programme.j2", programme=p) for p in PROGRAMMES}
+        self.kind = {k: render("export/entry_kind.j2", entry_kind=k) for k in ENTRY_KINDS}
+        self.imported = render("export/imported.j2")
+
+
+def _summary(sheet: Worksheet, tree: Tree, months: dict, labels: _Labels) -> None:
+    sheet.append(labels.summary)
+    for unit_id in _depth_first(tree):
+        info = tree.units[unit_id]
+        for programme, figures in tree.figures(unit_id).items():
+            sheet.append([info.code, info.name, labels.level.get(info.kind, info.kind),
+                          labels.programme[programme], figures.target, figures.achieved,
+                          figures.ratio, figures.gain, *months[unit_id][programme]])
+    formats = {5: INTEGER, 6: INTEGER, 7: PERCENT, 8: INTEGER}
+    formats.update({9 + i: INTEGER for i in range(len(MONTHS))})
+    _finish(sheet, formats, freeze="C2")
+
+
+def _ledger(sheet: Worksheet, tree: Tree, entries: list, labels: _Labels, tz: tzinfo) -> None:
+    sheet.append(labels.ledger)
+    for entry, who in entries:
+        info = tree.units[entry.unit_id]
+        # Excel has no time zones: the local time, without its offset.
+        at = as_utc(entry.created_at).astimezone(tz).replace(tzinfo=None, microsecond=0)
+        sheet.append([entry.local_date, info.code, info.name, labels.programme[entry.programme],
+                      entry.count, labels.kind.get(entry.kind, entry.kind),
+                      who or labels.imported, entry.note or None, at])
+    _finish(sheet, {1: DAY, 5: INTEGER, 9: MOMENT}, freeze="A2")
+
+
+def _depth_first(tree: Tree) -> list[int]:
+    """The root, then each child followed by its own children, by name."""
+    root = next(uid for uid, info in tree.units.items() if info.parent_id not in tree.units)
+    order, stack = [], [root]
+    while stack:
+        uid = stack.pop()
+        order.append(uid)
+        stack.extend(reversed(tree.children.get(uid, [])))
+    return order
+
+
+def _finish(sheet: Worksheet, formats: dict[int, str], *, freeze: str) -> None:
+    """Number formats, a bold frozen header with filters, and columns as wide as their text."""
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.row > 1 and cell.column in formats:
+                cell.number_format = formats[cell.column]
+            widths[cell.column] = max(widths.get(cell.column, 0), _width(cell.value, cell.row))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+    sheet.freeze_panes = freeze
+    sheet.auto_filter.ref = sheet.dimensions
+    # Printed: landscape, as wide as one page, the header on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+
+
+def _width(value: Any, row: int) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, float):  # a percentage: "100.00%"
+        return 8
+    if isinstance(value, int):  # room for a thousands separator and the sign
+        return len(f"{value:,}") + 2
+    if hasattr(value, "hour"):
+        return 17
+    if isinstance(value, date):
+        return 12
+    text = str(value)
+    # Bold header text is wider; a filter button takes two more characters.
+    return int(len(text) * 1.1) + 2 if row == 1 else len(text)
