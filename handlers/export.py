@@ -30,6 +30,9 @@ MONTHS = range(1, 13)
 INTEGER, PERCENT = "#,##0", "0.00%"
 DAY, MOMENT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TEXT_ALIGN = Alignment(horizontal="left", indent=1)
+NUMBER_ALIGN = Alignment(horizontal="right")
+DATE_ALIGN = Alignment(horizontal="center")
 MAX_WIDTH = 60
 
 
@@ -40,7 +43,7 @@ async def export(msg: Incoming, ctx: Context) -> list[Reply]:
         return refusal
     unit, year = ctx.home, ctx.local_now.year
     for word in ctx.args.split()[:2]:
-        if word.isdigit():
+        if word.isascii() and word.isdigit():
             if not 2000 <= int(word[:5]) <= year + 1:
                 return ctx.reply("export/bad_year.j2", bad=word[:6], unit=ctx.home, year=year)
             year = int(word)
@@ -132,17 +135,22 @@ def _depth_first(tree: Tree) -> list[int]:
 def _finish(sheet: Worksheet, formats: dict[int, str], *, freeze: str) -> None:
     """Number formats, a bold frozen header with filters, and columns as wide as their text."""
     widths: dict[int, int] = {}
+    # Dates centred and text indented, so a right-aligned figure never touches the text
+    # beside it; a header sits over its figures.
+    align = {c: DATE_ALIGN if "YY" in f else NUMBER_ALIGN for c, f in formats.items()}
     for row in sheet.iter_rows():
         for cell in row:
             if cell.row > 1 and cell.column in formats:
                 cell.number_format = formats[cell.column]
+            cell.alignment = align.get(cell.column, TEXT_ALIGN)
             widths[cell.column] = max(widths.get(cell.column, 0), _width(cell.value, cell.row))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
     for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_WIDTH)
+        # Widths count Calibri digits; fonts that stand in for it (LibreOffice) are wider.
+        sheet.column_dimensions[get_column_letter(column)].width = min(width * 1.15 + 3,
+                                                                       MAX_WIDTH)
     sheet.freeze_panes = freeze
     sheet.auto_filter.ref = sheet.dimensions
     # Printed: landscape, as wide as one page, the header on every page.

@@ -2,7 +2,11 @@
 may do what where (the authorisation table)."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from models.ledger import Report
@@ -259,3 +263,28 @@ async def test_a_member_who_moves_keeps_their_history(staff, coordinator, demo):
             Report.member_id == member.id))).all()
     assert sorted(mine) == [2, 6]
     assert isinstance(member, Member) and member.active
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+ADMIN_COMMANDS = st.sampled_from(["/suachua LM-KV1 bhxh", "/suachua LM-KV1", "/suachua",
+                                  "/xuat", "/lichsu", "/moi staff", "/moi", "/thanhvien",
+                                  "/roi", "/sửachữa", "/lịchsử"])
+ARGS = st.lists(st.one_of(st.sampled_from(["\u200b", "\x00", "²", "٣", "-", "+", "LM-KV1",
+                                           "bhyt", "xacnhan", "0912345678", "🙂", " "]),
+                          st.integers(-10**12, 10**12).map(str), st.text(max_size=6)),
+                max_size=8)
+_fuzz_ids = itertools.count()
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=ADMIN_COMMANDS, args=ARGS, group=st.booleans())
+async def test_coordinators_commands_answer_anything(coordinator, command, args, group):
+    person = coordinator.in_group("g-fuzz") if group else coordinator
+    before = await ledger_rows(coordinator.app)
+    text = f"{command} {' '.join(args)}"
+    replies = await person.deliver(person.message(text, message_id=f"fa{next(_fuzz_ids)}"))
+    assert replies and all(r.text.strip() and "{{" not in r.text for r in replies)
+    if not any("Đã sửa" in r.text for r in replies):
+        assert await ledger_rows(coordinator.app) == before

@@ -15,7 +15,7 @@ from bot.channels import Misconfigured, RecipientGone, RetryableError
 from bot.config import Settings
 from bot.telegram import ChatOrder, TelegramChannel, set_webhook, to_incoming
 from bot.web import make_web_app
-from handlers.types import Choice, Reply
+from handlers.types import Choice, Document, Reply
 from models.members import ChatLink
 from tests.conftest import START
 from tests.fakes.telegram_api import FakeTelegram
@@ -219,3 +219,11 @@ async def test_set_webhook_registers_url_and_secret(fake, monkeypatch):
     assert url == "https://bot.example.vn/telegram/webhook"
     assert fake.webhook["url"] == url and fake.webhook["secret_token"] == SECRET
     assert fake.webhook["allowed_updates"] == ["message", "edited_message", "callback_query"]
+
+
+async def test_document_goes_out_by_send_document_then_the_text(channel, fake):
+    data = b"PK\x03\x04 xlsx bytes"
+    await channel.send("1001", Reply("Tệp Excel tiến độ", document=Document("lm.xlsx", data)))
+    assert [c.method for c in fake.calls] == ["sendDocument", "sendMessage"]
+    assert fake.calls[0].files["document"] == data
+    assert fake.calls[1].params["text"] == "Tệp Excel tiến độ"

@@ -18,7 +18,7 @@ from bot.config import ConfigError, Settings
 from bot.images import ImageStore
 from bot.zalo import (BACKOFF_CAP, IDLE_PAUSE, TEXT_LIMIT, ZaloBot, ZaloChannel, ZaloClient,
                       backoff, set_webhook, to_incoming, unwrap)
-from handlers.types import Choice, Incoming, Reply
+from handlers.types import Choice, Document, Incoming, Reply
 from tests.conftest import START, FakeClock
 from tests.fakes.zalo_api import ME, FakeZalo
 from tests.fakes.zalo_harness import PUBLIC_URL, SECRET, fake, fixture  # noqa: F401
@@ -308,3 +308,45 @@ def test_cli_zalo_set_webhook_help_and_missing_token(monkeypatch):
         assert result.exit_code == 0 and "Usage:" in result.output, args
     result = runner.invoke(cli, ["zalo", "set-webhook"])
     assert result.exit_code == 1 and "HAMLETBOT_ZALO_TOKEN" in result.output
+
+
+async def test_a_document_goes_out_as_an_expiring_link(fake):
+    from aiohttp import web
+    clock = FakeClock()
+    images = ImageStore(PUBLIC_URL, clock=clock, ttl=timedelta(minutes=60))
+    web_app = web.Application()
+    images.add_routes(web_app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    local = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    data = b"PK\x03\x04 xlsx bytes"
+    channel = await started(channel_for(fake, Sleeps(), mode="webhook", secret=SECRET,
+                                        images=images))
+    try:
+        await channel.send("u1", Reply("Tệp Excel tiến độ", document=Document("lm.xlsx", data)))
+        [text, link] = [m["text"] for m in fake.sent()]
+        assert text == "Tệp Excel tiến độ"
+        url = link.split("tại: ")[1].split()[0]
+        assert url.startswith(f"{PUBLIC_URL}/file/") and url.endswith("/lm.xlsx")
+        assert "trong 60 phút" in link
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url.replace(PUBLIC_URL, local)) as resp:
+                assert resp.status == 200 and await resp.read() == data
+                assert "attachment" in resp.headers["Content-Disposition"]
+            clock.advance(minutes=61)
+            async with session.get(url.replace(PUBLIC_URL, local)) as resp:
+                assert resp.status == 404
+    finally:
+        await channel.stop()
+        await runner.cleanup()
+
+
+async def test_without_public_url_a_document_is_explained(fake, caplog):
+    channel = await started(channel_for(fake, Sleeps(), mode="webhook", secret=SECRET))
+    try:
+        await channel.send("u1", Reply("Tệp Excel", document=Document("lm.xlsx", b"x")))
+    finally:
+        await channel.stop()
+    assert "máy chủ chưa có địa chỉ công khai" in fake.sent()[-1]["text"]
+    assert "cannot be linked" in caplog.text
