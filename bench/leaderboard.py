@@ -1,11 +1,11 @@
-"""Leaderboards at national scale on SQLite.
+"""Leaderboards at national scale on SQLite (or PostgreSQL with --db).
 
 Generates (once, cached in bench/out/leaderboard.db) 34 provinces, ~3,300 communes, ~100,000
 hamlets with targets and 5 million ledger rows over 2026, with the sync sqlite3 module;
 then, through the project's code, times every unit's weekly leaderboard (one pass over the
 whole tree) and one commune's, and reports the peak RSS.
 
-    python bench/leaderboard.py [--rows 5000000] [--fresh]
+    python bench/leaderboard.py [--rows 5000000] [--fresh] [--db postgresql://user:pass@host/db]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import resource
 import sqlite3
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,14 +26,8 @@ DB = Path(__file__).resolve().parent / "out" / "leaderboard.db"  # bench/out/ is
 WEEK = "2026-W47"
 
 
-def generate(path: Path, rows: int) -> None:
-    path.parent.mkdir(exist_ok=True)
-    path.unlink(missing_ok=True)
-    asyncio.run(_migrate(path))  # the real schema, with the migrations' indexes
-    rng = random.Random(1)
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
+def tree(rng: random.Random) -> tuple[list, list, list]:
+    """34 provinces × 97 communes × 30 hamlets, with targets."""
     units, targets, hamlets = [], [], []
     uid = 0
     for p in range(34):
@@ -51,17 +45,34 @@ def generate(path: Path, rows: int) -> None:
                 hamlets.append(uid)
                 targets.append((uid, "bhxh_tn", 2026, rng.randint(20, 100)))
                 targets.append((uid, "bhyt", 2026, rng.randint(500, 3000)))
+    return units, targets, hamlets
+
+
+def ledger(rng: random.Random, hamlets: list[int], rows: int):
+    """(unit_id, programme, count, local_date, source_key, kind) over 2026 to 25 November."""
+    start = date(2026, 1, 1).toordinal()
+    days = date(2026, 11, 25).toordinal() - start
+    for i in range(rows):
+        yield (rng.choice(hamlets), "bhxh_tn" if i % 3 else "bhyt", rng.randint(1, 5),
+               date.fromordinal(start + rng.randrange(days)), f"b{i}", "report")
+
+
+def generate(path: Path, rows: int) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.unlink(missing_ok=True)
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))  # the real schema and indexes
+    rng = random.Random(1)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    units, targets, hamlets = tree(rng)
     con.executemany("INSERT INTO unit (id, code, name, kind, parent_id) VALUES (?,?,?,?,?)", units)
     con.executemany("INSERT INTO target (unit_id, programme, year, value) VALUES (?,?,?,?)",
                     targets)
-    start = date(2026, 1, 1).toordinal()
-    days = date(2026, 11, 25).toordinal() - start
     now = "2026-11-25 02:00:00.000000"
     batch = []
-    for i in range(rows):
-        day = date.fromordinal(start + rng.randrange(days)).isoformat()
-        batch.append((rng.choice(hamlets), "bhxh_tn" if i % 3 else "bhyt", rng.randint(1, 5),
-                      day, now, f"b{i}", "report"))
+    for unit, programme, count, day, key, kind in ledger(rng, hamlets, rows):
+        batch.append((unit, programme, count, day.isoformat(), now, key, kind))
         if len(batch) == 200_000:
             _insert(con, batch)
             batch = []
@@ -73,24 +84,66 @@ def generate(path: Path, rows: int) -> None:
           flush=True)
 
 
+async def generate_postgres(url: str, rows: int) -> None:
+    """The same data into PostgreSQL (emptied first), with COPY."""
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    con = await asyncpg.connect(dsn)
+    await con.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    await con.close()
+    await _migrate(url)
+    rng = random.Random(1)
+    units, targets, hamlets = tree(rng)
+    now = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+    con = await asyncpg.connect(dsn)
+    await con.copy_records_to_table("unit", records=units,
+                                    columns=["id", "code", "name", "kind", "parent_id"])
+    await con.copy_records_to_table("target", records=targets,
+                                    columns=["unit_id", "programme", "year", "value"])
+    await con.copy_records_to_table(
+        "report", records=((u, p, c, d, now, k, kind) for u, p, c, d, k, kind
+                           in ledger(rng, hamlets, rows)),
+        columns=["unit_id", "programme", "count", "local_date", "created_at", "source_key",
+                 "kind"])
+    await con.execute("SELECT setval('unit_id_seq', (SELECT max(id) FROM unit)); ANALYZE")
+    await con.close()
+    print(f"generated {len(units)} units, {len(targets)} targets, {rows} ledger rows",
+          flush=True)
+
+
+async def postgres_rows(url: str) -> int:
+    import asyncpg
+    try:
+        con = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    except Exception:
+        return 0
+    try:
+        return await con.fetchval("SELECT count(*) FROM report")
+    except asyncpg.UndefinedTableError:
+        return 0
+    finally:
+        await con.close()
+
+
 def _insert(con: sqlite3.Connection, batch: list) -> None:
     con.executemany("INSERT INTO report (unit_id, programme, count, local_date, created_at, "
                     "source_key, kind) VALUES (?,?,?,?,?,?,?)", batch)
 
 
-async def _migrate(path: Path) -> None:
+async def _migrate(url: str) -> None:
     from bot.db import make_engine, migrate
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    engine = make_engine(url)
     await migrate(engine)
     await engine.dispose()
 
 
-async def measure(path: Path) -> tuple[float, float, int]:
+async def measure(url: str) -> tuple[float, float, int]:
     from bot.db import make_engine, make_sessions
     from models.leaderboard import Week, load_tree
     from models.units import unit_by_code
 
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    engine = make_engine(url)
     sessions = make_sessions(engine)
     week = Week.parse(WEEK)
     async with sessions() as session:
@@ -113,16 +166,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--fresh", action="store_true", help="regenerate the data")
+    parser.add_argument("--db", default="", help="a PostgreSQL URL (postgresql://user:pass@host/db)"
+                        " to run on instead of the SQLite file; its schema is replaced")
     args = parser.parse_args()
-    if args.fresh or not DB.exists():
+    if args.db:
+        url = args.db.replace("postgresql://", "postgresql+asyncpg://", 1)
+        if args.fresh or asyncio.run(postgres_rows(url)) != args.rows:
+            t0 = time.perf_counter()
+            asyncio.run(generate_postgres(url, args.rows))
+            print(f"generation took {time.perf_counter() - t0:.0f} s", flush=True)
+            os.execv(sys.executable, [sys.executable, __file__, "--db", args.db,
+                                      "--rows", str(args.rows)])
+    else:
+        url = f"sqlite+aiosqlite:///{DB}"
+    if not args.db and (args.fresh or not DB.exists()):
         t0 = time.perf_counter()
         generate(DB, args.rows)
         print(f"generation took {time.perf_counter() - t0:.0f} s", flush=True)
         # measure in a fresh process: the generator's memory must not count as peak RSS
         os.execv(sys.executable, [sys.executable, __file__])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    all_units, one_unit, count = asyncio.run(measure(DB))
+    all_units, one_unit, count = asyncio.run(measure(url))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"database: {'PostgreSQL' if args.db else 'SQLite'}")
     print(f"{count} boards (every unit with children) in {all_units:.2f} s; one commune's "
           f"board in {one_unit:.1f} ms (best of 5); peak RSS {rss:.0f} MB "
           f"(before measuring: {rss_before:.0f} MB)")

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels import Channel, OnMessage, PlatformError, RetryableError
 from bot.dispatch import Dispatcher
+from bot.metrics import Metrics
 from handlers.types import Choice, Document, Incoming, Reply
 from models.outbox import enqueue
 
@@ -38,11 +39,12 @@ def reply_from_payload(payload: dict) -> Reply:
 
 async def send_or_queue(channel: Channel, chat_id: str, replies: list[Reply], *, key: str,
                         sessions: async_sessionmaker[AsyncSession],
-                        clock: Callable[[], datetime]) -> None:
+                        clock: Callable[[], datetime], metrics: Metrics) -> None:
     """Send in order; from the first failure on, queue the rest so their order holds."""
     for index, reply in enumerate(replies):
         try:
-            await channel.send(chat_id, reply)
+            with metrics.send_seconds.labels(channel.name).time():
+                await channel.send(chat_id, reply)
             continue
         except PlatformError as exc:
             error, retry = exc, isinstance(exc, RetryableError)
@@ -66,5 +68,5 @@ def message_handler(channel: Channel, dispatcher: Dispatcher,
     async def on_message(msg: Incoming) -> None:
         replies = await dispatcher.handle(msg)
         await send_or_queue(channel, msg.chat_id, replies, key=f"reply:{msg.key}",
-                            sessions=sessions, clock=clock)
+                            sessions=sessions, clock=clock, metrics=dispatcher.metrics)
     return on_message

@@ -19,3 +19,20 @@ async def test_migrations_match_models(app):
 async def test_migrating_twice_is_harmless(app):
     from bot.db import migrate
     await migrate(app.engine)
+
+
+async def test_instances_starting_together_migrate_once(database_url):
+    import asyncio
+
+    import pytest
+
+    from bot.db import make_engine, migrate
+    from tests.conftest import POSTGRES_URL
+
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL only: several instances share a database only on PostgreSQL "
+                    "(SQLite serves one process)")
+    engines = [make_engine(database_url) for _ in range(3)]
+    await asyncio.gather(*(migrate(engine) for engine in engines))
+    for engine in engines:
+        await engine.dispose()
