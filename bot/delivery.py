@@ -5,7 +5,6 @@ cannot be sent now is written to the outbox (retried by the sender) rather than 
 """
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import datetime
 from typing import Callable
@@ -16,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels import Channel, OnMessage, PlatformError, RetryableError
 from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
-from handlers.types import Choice, Document, Incoming, Reply
+from handlers.types import Incoming, Reply
 from models.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -24,17 +23,11 @@ log = logging.getLogger(__name__)
 
 def reply_payload(reply: Reply) -> dict:
     """A reply as JSON for the outbox (images and documents base64-encoded)."""
-    doc = reply.document
-    return {"text": reply.text, "choices": [[c.label, c.payload] for c in reply.choices],
-            "image": base64.b64encode(reply.image).decode() if reply.image else None,
-            "document": [doc.name, base64.b64encode(doc.data).decode()] if doc else None}
+    return reply.to_json()
 
 
 def reply_from_payload(payload: dict) -> Reply:
-    image, doc = payload.get("image"), payload.get("document")
-    return Reply(payload["text"], base64.b64decode(image) if image else None,
-                 tuple(Choice(label, data) for label, data in payload.get("choices", [])),
-                 Document(doc[0], base64.b64decode(doc[1])) if doc else None)
+    return Reply.from_json(payload)
 
 
 async def send_or_queue(channel: Channel, chat_id: str, replies: list[Reply], *, key: str,

@@ -29,6 +29,7 @@ from models.units import Unit
 log = logging.getLogger(__name__)
 
 CHOICE_TTL = timedelta(hours=24)
+STORED_ATTACHMENTS_MAX = 512 * 1024  # bytes of images/files kept with a stored answer
 DB_RETRY_DELAYS = (0.1, 0.5, 1, 2, 5, 10)  # about 19 s in all before giving up
 _PRESSED = re.compile(r"^c:(?P<token>[a-z0-9]{1,16}):(?P<index>\d{1,2})$")
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
@@ -190,10 +191,11 @@ class Dispatcher:
 
 
 def _encode(replies: list[Reply]) -> list[dict]:
-    return [{"text": r.text, "choices": [[c.label, c.payload] for c in r.choices]}
-            for r in replies]
+    """The answer kept with the idempotency key: a redelivered message gets it again, with
+    its chart or file when they are small enough to keep."""
+    size = sum(len(r.image or b"") + len(r.document.data if r.document else b"") for r in replies)
+    return [r.to_json(attachments=size <= STORED_ATTACHMENTS_MAX) for r in replies]
 
 
 def _decode(stored: list[dict]) -> list[Reply]:
-    return [Reply(r["text"], choices=tuple(Choice(l, p) for l, p in r["choices"]))
-            for r in stored]
+    return [Reply.from_json(r) for r in stored]

@@ -8,7 +8,7 @@ from handlers.context import Context
 from handlers.faq import SUPPORT_GROUP_NAMES, policy_view
 from handlers.text import fold
 from handlers.types import Choice, Incoming, Reply
-from models.policy import PolicyView, money
+from models.policy import money
 
 # What residents type for a group, and the policy's name for it.
 GROUP_WORDS = {"ngheo": "poor", "can_ngheo": "near_poor", "cangheo": "near_poor",

@@ -5,6 +5,7 @@ ever see these types. Ids are strings on every platform.
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -63,3 +64,19 @@ class Reply:
     image: bytes | None = None
     choices: tuple[Choice, ...] = field(default_factory=tuple)
     document: Document | None = None
+
+    def to_json(self, *, attachments: bool = True) -> dict:
+        """The reply as JSON (for the outbox and the stored answers); images and documents
+        base64-encoded, or left out with `attachments=False`."""
+        doc = self.document if attachments else None
+        image = self.image if attachments else None
+        return {"text": self.text, "choices": [[c.label, c.payload] for c in self.choices],
+                "image": base64.b64encode(image).decode() if image else None,
+                "document": [doc.name, base64.b64encode(doc.data).decode()] if doc else None}
+
+    @classmethod
+    def from_json(cls, payload: dict) -> "Reply":
+        image, doc = payload.get("image"), payload.get("document")
+        return cls(payload["text"], base64.b64decode(image) if image else None,
+                   tuple(Choice(label, data) for label, data in payload.get("choices", [])),
+                   Document(doc[0], base64.b64decode(doc[1])) if doc else None)

@@ -66,3 +66,11 @@ async def test_many_distinct_messages_all_count(staff):
     for _ in range(20):
         await staff.say("/dangky 1")
     assert await ledger_sum(staff.app, "LM-KV1") == 20
+
+
+async def test_redelivered_message_gets_its_file_again(coordinator):
+    msg = coordinator.message("/xuat")
+    first = await coordinator.deliver(msg)
+    again = await coordinator.deliver(msg)
+    assert first[-1].document is not None
+    assert again[-1].document == first[-1].document

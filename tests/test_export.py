@@ -20,7 +20,6 @@ from handlers.types import Document, Reply
 from models.ledger import Report
 from models.progress import unit_progress
 from models.units import Target, Unit, subtree_ids, unit_by_code
-from tests.conftest import add_member
 
 PROGRAMME_NAMES = {"bhxh_tn": "BHXH tự nguyện", "bhyt": "BHYT hộ gia đình"}
 
