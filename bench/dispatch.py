@@ -8,41 +8,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
-from bot.app import running_app
-from bot.config import Settings
-from bot.demo import load_demo
+from staffed import staffed_demo
+
 from handlers.types import Incoming
-from models.members import Member
-from models.units import unit_by_code
 
 
 async def main(messages: int, staff: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.model_validate(
-            {"database": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}})
-        async with running_app(settings) as app:
-            async with app.sessions() as session:
-                await load_demo(app.clock().date(), session=session)
-                hamlet = await unit_by_code("LM-KV1", session=session)
-                for i in range(staff):
-                    session.add(Member(platform="bench", user_id=f"s{i}", display_name="x",
-                                       role="staff", unit_id=hamlet.id))
-                await session.commit()
-            for i in range(50):  # warm-up: caches, prepared statements
-                await app.dispatcher.handle(_msg(f"w{i}", i % staff))
-            latencies = []
-            started = time.perf_counter()
-            for i in range(messages):
-                t0 = time.perf_counter()
-                replies = await app.dispatcher.handle(_msg(str(i), i % staff))
-                latencies.append((time.perf_counter() - t0) * 1000)
-                assert "Đã ghi nhận" in replies[0].text, replies
-            elapsed = time.perf_counter() - started
+    async with staffed_demo("bench", (f"s{i}" for i in range(staff))) as app:
+        for i in range(50):  # warm-up: caches, prepared statements
+            await app.dispatcher.handle(_msg(f"w{i}", i % staff))
+        latencies = []
+        started = time.perf_counter()
+        for i in range(messages):
+            t0 = time.perf_counter()
+            replies = await app.dispatcher.handle(_msg(str(i), i % staff))
+            latencies.append((time.perf_counter() - t0) * 1000)
+            assert "Đã ghi nhận" in replies[0].text, replies
+        elapsed = time.perf_counter() - started
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[int(len(latencies) * 0.99) - 1]

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,13 +25,9 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.app import running_app  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bench.staffed import staffed_demo  # noqa: E402
 from bot.delivery import message_handler  # noqa: E402
-from bot.demo import load_demo  # noqa: E402
 from bot.telegram import TelegramChannel  # noqa: E402
-from models.members import Member  # noqa: E402
-from models.units import unit_by_code  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.fakes.telegram_harness import TOKEN, chat, text_update, user  # noqa: E402
 
@@ -66,28 +61,18 @@ async def bare_ptb(fake: FakeTelegram, updates: int, chats: int) -> float:
 
 
 async def hamletbot(fake: FakeTelegram, updates: int, chats: int) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.model_validate(
-            {"database": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}})
-        async with running_app(settings) as app:
-            async with app.sessions() as session:
-                await load_demo(app.clock().date(), session=session)
-                hamlet = await unit_by_code("LM-KV1", session=session)
-                for i in range(chats):
-                    session.add(Member(platform="telegram", user_id=str(5000 + i),
-                                       display_name="Bench", role="staff", unit_id=hamlet.id))
-                await session.commit()
-            channel = TelegramChannel(token=TOKEN, sessions=app.sessions, clock=app.clock,
-                                      base_url=fake.base_url, poll_timeout=5)
-            await channel.start(message_handler(channel, app.dispatcher, app.sessions,
-                                                app.clock))
-            try:
-                await burst(fake, 50, chats, "/dangky 1")  # warm-up
-                elapsed = await burst(fake, updates, chats, "/dangky 1")
-                sent = fake.sent()
-                assert all("Đã ghi nhận 1" in c.params["text"] for c in sent), sent[0].params
-            finally:
-                await channel.stop()
+    async with staffed_demo("telegram", (str(5000 + i) for i in range(chats))) as app:
+        channel = TelegramChannel(token=TOKEN, sessions=app.sessions, clock=app.clock,
+                                  base_url=fake.base_url, poll_timeout=5)
+        await channel.start(message_handler(channel, app.dispatcher, app.sessions,
+                                            app.clock))
+        try:
+            await burst(fake, 50, chats, "/dangky 1")  # warm-up
+            elapsed = await burst(fake, updates, chats, "/dangky 1")
+            sent = fake.sent()
+            assert all("Đã ghi nhận 1" in c.params["text"] for c in sent), sent[0].params
+        finally:
+            await channel.stop()
     return elapsed
 
 

@@ -16,17 +16,12 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.fakes
 
-from bot.app import running_app  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.demo import load_demo  # noqa: E402
-from models.members import Member  # noqa: E402
-from models.units import unit_by_code  # noqa: E402
+from staffed import staffed_demo  # noqa: E402
 from tests.fakes.zalo_api import FakeZalo  # noqa: E402
 from tests.fakes.zalo_harness import running_zalo, text_event  # noqa: E402
 
@@ -39,43 +34,33 @@ class Env:
 
 
 async def run_mode(mode: str, events: int, staff: int, concurrency: int) -> tuple[float, list[float]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.model_validate(
-            {"database": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"}})
-        fake = FakeZalo()
-        await fake.start()
-        async with running_app(settings) as app:
-            async with app.sessions() as session:
-                await load_demo(app.clock().date(), session=session)
-                hamlet = await unit_by_code("LM-KV1", session=session)
-                for i in range(staff):
-                    session.add(Member(platform="zalo", user_id=f"z{i}", display_name="x",
-                                       role="staff", unit_id=hamlet.id))
-                await session.commit()
-            async with running_zalo(app, fake, mode, Env()) as zalo:
-                for i in range(20):  # warm-up
-                    await zalo.deliver(text_event(f"z{i % staff}", "x", "/dangky 1"))
-                batch = [text_event(f"z{i % staff}", "x", "/dangky 1") for i in range(events)]
-                before = len(fake.sent())
-                latencies: list[float] = []
-                started = time.perf_counter()
-                if mode == "polling":  # one event per getUpdates call, as Zalo serves them
-                    for event in batch:
-                        fake.push(event)
-                    await fake.drained(timeout=600)
-                else:
-                    queue = list(reversed(batch))
+    fake = FakeZalo()
+    await fake.start()
+    async with staffed_demo("zalo", (f"z{i}" for i in range(staff))) as app:
+        async with running_zalo(app, fake, mode, Env()) as zalo:
+            for i in range(20):  # warm-up
+                await zalo.deliver(text_event(f"z{i % staff}", "x", "/dangky 1"))
+            batch = [text_event(f"z{i % staff}", "x", "/dangky 1") for i in range(events)]
+            before = len(fake.sent())
+            latencies: list[float] = []
+            started = time.perf_counter()
+            if mode == "polling":  # one event per getUpdates call, as Zalo serves them
+                for event in batch:
+                    fake.push(event)
+                await fake.drained(timeout=600)
+            else:
+                queue = list(reversed(batch))
 
-                    async def worker() -> None:
-                        while queue:
-                            event = queue.pop()
-                            t0 = time.perf_counter()
-                            assert await fake.deliver({"ok": True, "result": event}) == 200
-                            latencies.append((time.perf_counter() - t0) * 1000)
-                    await asyncio.gather(*(worker() for _ in range(concurrency)))
-                elapsed = time.perf_counter() - started
-                answers = fake.sent()[before:]
-        await fake.stop()
+                async def worker() -> None:
+                    while queue:
+                        event = queue.pop()
+                        t0 = time.perf_counter()
+                        assert await fake.deliver({"ok": True, "result": event}) == 200
+                        latencies.append((time.perf_counter() - t0) * 1000)
+                await asyncio.gather(*(worker() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+            answers = fake.sent()[before:]
+    await fake.stop()
     assert len(answers) == events and all("Đã ghi nhận 1" in a["text"] for a in answers)
     return events / elapsed, sorted(latencies)
 

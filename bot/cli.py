@@ -44,6 +44,16 @@ def settings_of(ctx: click.Context) -> Settings:
     return _settings(ctx.find_root().obj)
 
 
+async def unit_or_fail(code: str, *, session):
+    """The unit with this code (any case), or a clear error naming the code."""
+    from models.units import unit_by_code
+
+    unit = await unit_by_code(code.upper(), session=session)
+    if unit is None:
+        raise click.ClickException(f"no unit with code {code}")
+    return unit
+
+
 @cli.command()
 @click.option("--demo", is_flag=True, help="Load the demo data (once) and sign in as a demo user.")
 @click.option("--as", "who", type=click.Choice(["staff", "coordinator", "admin"]),
@@ -160,15 +170,12 @@ def template(file: Path, kind: str | None) -> None:
 def export(ctx: click.Context, unit_code: str, year: int | None, out: Path | None) -> None:
     """Export a unit's progress and ledger as XLSX (the file /xuat sends)."""
     from handlers.export import export_workbook, file_name
-    from models.units import unit_by_code
 
     settings = settings_of(ctx)
 
     async def main() -> Path:
         async with running_app(settings) as app, app.sessions() as session:
-            unit = await unit_by_code(unit_code.upper(), session=session)
-            if unit is None:
-                raise click.ClickException(f"no unit with code {unit_code}")
+            unit = await unit_or_fail(unit_code, session=session)
             today = app.clock().astimezone(app.tz).date()
             wanted = year or today.year
             data = await export_workbook(unit, wanted, today=today, tz=app.tz,
@@ -206,15 +213,12 @@ def invite() -> None:
 def invite_create(ctx: click.Context, unit_code: str, role: str, days: int, uses: int) -> None:
     """Create an invite code; it is shown once and stored only hashed."""
     from handlers.onboarding import create_invite
-    from models.units import unit_by_code
 
     settings = settings_of(ctx)
 
     async def main() -> str:
         async with running_app(settings) as app, app.sessions() as session:
-            unit = await unit_by_code(unit_code.upper(), session=session)
-            if unit is None:
-                raise click.ClickException(f"no unit with code {unit_code}")
+            unit = await unit_or_fail(unit_code, session=session)
             if role == "staff" and unit.kind != "hamlet":
                 raise click.ClickException("staff invites are for hamlets; "
                                            f"{unit.code} is a {unit.kind}")

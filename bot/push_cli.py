@@ -11,7 +11,6 @@ from bot.scheduler import Jobs
 from handlers.leaderboard import board_reply
 from models.leaderboard import Week, load_tree
 from models.members import ChatLink
-from models.units import unit_by_code
 
 
 @click.group()
@@ -28,15 +27,13 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
                      dry_run: bool) -> None:
     """Queue the unit's leaderboard for every group linked to it (the sender of a running
     bot delivers it); with --dry-run, print it here instead."""
-    from bot.cli import settings_of
+    from bot.cli import settings_of, unit_or_fail
 
     settings = settings_of(ctx)
 
     async def main() -> None:
         async with running_app(settings) as app, app.sessions() as session:
-            unit = await unit_by_code(unit_code.upper(), session=session)
-            if unit is None:
-                raise click.ClickException(f"no unit with code {unit_code}")
+            unit = await unit_or_fail(unit_code, session=session)
             try:
                 week = (Week.parse(week_label) if week_label else
                         Week.containing(app.clock().astimezone(app.tz).date()).previous())

@@ -26,6 +26,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.ledger import Report
+from models.progress import Progress
 from models.units import PROGRAMMES, Target, Unit
 
 _DEPTH = {"city": 0, "commune": 1, "hamlet": 2}
@@ -71,22 +72,11 @@ class Week:
 
 
 @dataclass(frozen=True, slots=True)
-class Figures:
+class Figures(Progress):
     """One unit, one programme, as of the end of one week."""
-    programme: str
-    achieved: int
-    target: int | None
     gain: int
     last4: int  # gains of the four weeks ending this week
     days_left: int
-
-    @property
-    def ratio(self) -> float | None:
-        return self.achieved / self.target if self.target else None
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.target is None else max(self.target - self.achieved, 0)
 
     @property
     def weeks_left(self) -> int:

@@ -12,7 +12,7 @@ from models.ledger import Report
 from models.units import PROGRAMMES, Target, Unit, subtree_ids, targets_for
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Progress:
     programme: str
     achieved: int
