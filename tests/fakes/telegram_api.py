@@ -119,6 +119,16 @@ class FakeTelegram:
     def sent(self, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    @property
+    def unconfirmed(self) -> int:
+        """Updates not yet confirmed by a getUpdates offset: Telegram would deliver them again."""
+        return len(self._updates)
+
+    async def wait_until(self, condition, timeout: float = 10) -> None:
+        """Wait until `condition()` holds; it is checked whenever a request or update arrives."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(condition), timeout)
+
     async def wait_for(self, method: str, count: int, timeout: float = 10) -> list[Call]:
         """Wait until `count` calls of `method` were recorded (the timeout is a safety net)."""
         async with self._changed:
@@ -170,10 +180,11 @@ class FakeTelegram:
 
     async def _m_getUpdates(self, params, files):
         offset = params.get("offset", 0)
-        if offset:  # an update is confirmed by asking for a higher offset (Bot API #getupdates)
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
         limit = params.get("limit", 100)
         async with self._changed:
+            if offset:  # an update is confirmed by asking for a higher offset (Bot API #getupdates)
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                self._changed.notify_all()
             try:
                 await asyncio.wait_for(self._changed.wait_for(lambda: self._updates),
                                        params.get("timeout", 0) or 0.001)
