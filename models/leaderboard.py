@@ -224,8 +224,11 @@ async def _load_sums(tree: Tree, scope: list[int] | None, *, session: AsyncSessi
             .group_by(Report.unit_id, Report.programme))
     if scope is None:
         # The whole year is most of the ledger: scan ix_report_rollup in GROUP BY order.
-        # coalesce() keeps SQLite from choosing the date index and a row lookup per entry.
-        day = func.coalesce(Report.local_date, Report.local_date)
+        # On SQLite, coalesce() keeps the planner from choosing the date index and a row
+        # lookup per entry; PostgreSQL plans well on the bare column (and misestimates
+        # the rows behind coalesce(), then sorts on disk).
+        day = (func.coalesce(Report.local_date, Report.local_date)
+               if session.bind.dialect.name == "sqlite" else Report.local_date)
         stmt = stmt.where(day >= min(jan1, pace_from), day <= end)
     else:
         stmt = stmt.where(Report.unit_id.in_(scope), Report.local_date >= min(jan1, pace_from),
