@@ -204,7 +204,9 @@ def invite() -> None:
 
 @invite.command("create")
 @click.option("--unit", "unit_code", required=True, help="Unit code, e.g. LM-KV1.")
-@click.option("--role", type=click.Choice(["staff", "coordinator"]), required=True)
+@click.option("--role", type=click.Choice(["staff", "coordinator", "admin"]), required=True,
+              help="staff: a hamlet's reporter; coordinator: a unit's steering group; "
+                   "admin: everywhere (the city's IT or BHXH office).")
 @click.option("--days", type=click.IntRange(1, 90), default=14, show_default=True,
               help="Days until the code expires.")
 @click.option("--uses", type=click.IntRange(1, 500), default=1, show_default=True,

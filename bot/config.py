@@ -41,7 +41,6 @@ class DatabaseSettings(_Section):
 class BotSettings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     channels: list[Literal["console", "telegram", "zalo"]] = Field(default_factory=list)
-    admins: list[str] = Field(default_factory=list)  # "platform:user_id" granted admin on join
 
     @field_validator("timezone")
     @classmethod

@@ -85,3 +85,15 @@ def test_every_subcommand_has_help():
                  ["baselines", "import"], ["invite"], ["invite", "create"]):
         result = runner.invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, args
+
+
+def test_first_admin_joins_with_an_admin_invite(tmp_path, monkeypatch):
+    # SQLite only, on purpose: the CLI on the built-in default configuration.
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    runner.invoke(cli, ["console", "--demo"], input="")
+    made = runner.invoke(cli, ["invite", "create", "--unit", "CT", "--role", "admin"])
+    code = made.output.split("/thamgia ")[1].strip()
+    joined = runner.invoke(cli, ["console"], input=f"/thamgia {code}\n/trogiup\n")
+    assert "quản trị viên của Thành phố Cần Thơ" in joined.output
+    assert "Các lệnh của quản trị viên" in joined.output
