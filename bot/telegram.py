@@ -4,7 +4,10 @@ It only translates. An `Update` becomes an `Incoming` (messages, edits, button p
 a `Reply` becomes `sendMessage`/`sendPhoto`/`sendDocument`, choices an inline keyboard, long texts are
 split on line boundaries. Two modes (config `telegram.mode`):
 
-- polling (default): PTB's Updater long-polls `getUpdates`;
+- polling (default): our loop long-polls `getUpdates` and confirms a batch of updates (the
+  next offset) only once every update in it was handled, so a crash loses none: Telegram
+  redelivers them and the idempotency keys absorb the repeats. (PTB's Updater confirms a
+  batch on its next poll, before the updates are handled: a SIGKILL lost them.)
 - webhook: PTB runs without an Updater (`.updater(None)`, as in PTB's customwebhookbot
   example) and a route on the shared aiohttp server checks Telegram's secret header before
   it reads the body, then puts the update on PTB's queue and answers at once (a slow answer
@@ -52,6 +55,7 @@ TEXT_LIMIT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 MAX_CONCURRENT_CHATS = 4  # SQLite has one writer: more chats at once only wait on its lock
+POLL_RETRY_SECONDS = 5.0  # after a failed getUpdates (network trouble, another poller: 409)
 
 
 class TelegramChannel:
@@ -74,13 +78,13 @@ class TelegramChannel:
             builder = builder.base_url(base_url)
         if request_timeout is not None:
             builder = builder.read_timeout(request_timeout).write_timeout(request_timeout)
-        if mode == "webhook":
-            builder = builder.updater(None)
-        self.application = builder.build()
+        self.application = builder.updater(None).build()  # we poll ourselves, see above
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.bot_id, self.bot_username = 0, ""
         self._on_message: OnMessage | None = None
         self._order = ChatOrder(MAX_CONCURRENT_CHATS)
+        self._polling: asyncio.Task | None = None
+        self._fetched = 0  # the offset past every update fetched so far
         if mode == "webhook":
             web_app.router.add_post(WEBHOOK_PATH, self._webhook)
 
@@ -93,22 +97,26 @@ class TelegramChannel:
             await self.application.initialize()
             me = self.application.bot.bot
             self.bot_id, self.bot_username = me.id, me.username
-            if self.application.updater is not None:
-                await self.application.updater.start_polling(
-                    timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            if self.mode == "polling":
+                await self.application.bot.delete_webhook()  # getUpdates refuses while one is set
         except TelegramError as exc:
             raise platform_error(exc) from None
         await self.application.start()
+        if self.mode == "polling":
+            self._polling = asyncio.create_task(self._poll())
         log.info("telegram: @%s receiving by %s", self.bot_username, self.mode)
 
     async def stop(self) -> None:
         """Stop receiving, finish the updates already taken, then close the HTTP client."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        if self._polling is not None:
+            self._polling.cancel()
+            await asyncio.gather(self._polling, return_exceptions=True)
         if self.application.running:
             await self.application.stop()
         await self._order.drain()
+        if self._fetched:  # drained: everything fetched was handled, so confirm it
+            await self._quietly(self.application.bot.get_updates(
+                offset=self._fetched, timeout=0, allowed_updates=ALLOWED_UPDATES))
         await self.application.shutdown()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -154,6 +162,31 @@ class TelegramChannel:
             return web.Response(status=400)
         await self.application.update_queue.put(update)
         return web.Response()
+
+    async def _poll(self) -> None:
+        """Long-poll getUpdates; ask for the next offset (confirming a batch) only after the
+        batch was handled (Bot API #getupdates: confirmed = a higher offset was asked for)."""
+        offset = 0
+        while True:
+            try:
+                updates = await self.application.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES)
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc))
+                continue
+            except TelegramError as exc:
+                log.warning("telegram: getUpdates failed (%s); retrying in %.0f s",
+                            redact(f"{type(exc).__name__}: {exc.message}"), POLL_RETRY_SECONDS)
+                await asyncio.sleep(POLL_RETRY_SECONDS)
+                continue
+            if not updates:
+                continue
+            self._fetched = updates[-1].update_id + 1
+            for update in updates:
+                await self._on_update(update, None)
+            await self._order.drain()
+            offset = self._fetched
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """PTB's only handler: hand the update to its chat's queue and return at once."""
@@ -298,9 +331,10 @@ class ChatOrder:
         task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
-        """Wait until every submitted job has run."""
+        """Wait until every submitted job has run. Cancelling the wait (the poll loop at
+        stop) leaves the jobs running, unlike gather, so stop() can still finish them."""
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.wait(set(self._tasks))
 
     async def _drain(self, key: str) -> None:
         queue = self._queues[key]
