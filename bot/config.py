@@ -65,6 +65,11 @@ class ReportingSettings(_Section):
         return self
 
 
+class LimitSettings(_Section):
+    """Abuse limits. Per instance: each running instance counts on its own."""
+    messages_per_minute: int = Field(20, ge=1, le=10_000)  # per user, over a sliding minute
+
+
 class PlatformSettings(_Section):
     token_env: str
     mode: Literal["polling", "webhook"] = "polling"
@@ -128,6 +133,7 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     reporting: ReportingSettings = Field(default_factory=ReportingSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     telegram: PlatformSettings = Field(default_factory=lambda: PlatformSettings(
         token_env="HAMLETBOT_TELEGRAM_TOKEN", webhook_secret_env="HAMLETBOT_TELEGRAM_SECRET"))
     zalo: PlatformSettings = Field(default_factory=lambda: PlatformSettings(

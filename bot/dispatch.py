@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import secrets
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
@@ -50,6 +51,7 @@ class Dispatcher:
         # SQLite has one writer: messages of one process queue here instead of busy-waiting
         # on the file lock (which gives up after a timeout and loses the message).
         self._one_at_a_time = asyncio.Lock() if serialize else None
+        self.flood = FloodGate(rules.messages_per_minute, clock)
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Answer one message; [] when it is not for the bot (group chatter).
@@ -61,6 +63,13 @@ class Dispatcher:
         if not self._for_us(msg):
             self.metrics.messages.labels("", "ignored").inc()
             return []
+        verdict = self.flood.check(f"{msg.platform}:{msg.user_id}")
+        if verdict != "pass":
+            # Dropped before the database: nothing stored, other users are not held up.
+            self.metrics.messages.labels("", "rate_limited").inc()
+            if verdict == "silent":
+                return []
+            return [Reply(self.render("common/slow_down.j2", seconds=FLOOD_WINDOW.seconds))]
         for delay in (*DB_RETRY_DELAYS, None):
             try:
                 if self._one_at_a_time is None:
@@ -188,6 +197,35 @@ class Dispatcher:
         session.add(pending)
         buttons = tuple(Choice(c.label, f"c:{token}:{i}") for i, c in enumerate(reply.choices, 1))
         return [Reply(r.text, r.image, buttons) if r is reply else r for r in replies]
+
+
+FLOOD_WINDOW = timedelta(minutes=1)
+
+
+class FloodGate:
+    """Per-user sliding window: past `limit` messages a minute, one answer that says so,
+    then silence until the window has room again. Kept in memory, per instance: with
+    several instances a user may get `limit` per instance, which still stops a flood."""
+
+    def __init__(self, limit: int, clock: Callable[[], datetime]) -> None:
+        self.limit, self.clock = limit, clock
+        self._seen: dict[str, deque[datetime]] = {}
+        self._warned: set[str] = set()
+
+    def check(self, who: str) -> str:
+        """'pass', 'warn' (the first message over the limit) or 'silent'."""
+        now = self.clock()
+        seen = self._seen.setdefault(who, deque())
+        while seen and seen[0] <= now - FLOOD_WINDOW:
+            seen.popleft()
+        if len(seen) < self.limit:
+            seen.append(now)
+            self._warned.discard(who)
+            return "pass"
+        if who in self._warned:
+            return "silent"
+        self._warned.add(who)
+        return "warn"
 
 
 def _encode(replies: list[Reply]) -> list[dict]:

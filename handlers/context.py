@@ -20,6 +20,7 @@ class Rules:
     confirm_above: int = 50
     undo_hours: int = 48
     max_text_length: int = 1000
+    messages_per_minute: int = 20  # per user; the dispatcher slows down a flood
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     boards: Any = None  # handlers.leaderboard.BoardSettings: leaderboard layout and chart
 

@@ -64,7 +64,9 @@ async def database_url(tmp_path: Path) -> str:
 def settings(database_url: str) -> Settings:
     return Settings.model_validate(
         {"database": {"url": database_url},
-         "reporting": {"max_per_report": 500, "confirm_above": 50, "undo_hours": 48}})
+         "reporting": {"max_per_report": 500, "confirm_above": 50, "undo_hours": 48},
+         # tests talk fast on a frozen clock; tests/test_rate_limit.py sets its own limit
+         "limits": {"messages_per_minute": 10_000}})
 
 
 @pytest.fixture

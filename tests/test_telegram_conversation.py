@@ -174,7 +174,7 @@ async def test_token_never_in_logs(demo, caplog):
         tg.fake.fail("sendMessage", 502, "Bad Gateway")  # an error path logs too
         for step in CONVERSATION:
             await play(tg, step, code)
-    assert len(caplog.records) > 100
+    assert len(caplog.records) > 50  # the scan had material (no PTB Updater lines since we poll)
     assert any("/bot" in r.getMessage() for r in caplog.records)  # URLs were logged...
     assert TOKEN not in caplog.text  # ...without the token
     assert TOKEN.split(":")[1] not in caplog.text
