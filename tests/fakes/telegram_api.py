@@ -199,6 +199,10 @@ class FakeTelegram:
         photo = [{"file_id": "photo-1", "file_unique_id": "p1", "width": 800, "height": 600}]
         return self._message(params, photo=photo, caption=params.get("caption"))
 
+    async def _m_sendDocument(self, params, files):
+        document = {"file_id": "doc-1", "file_unique_id": "d1"}
+        return self._message(params, document=document, caption=params.get("caption"))
+
     async def _m_answerCallbackQuery(self, params, files):
         return True
 
@@ -210,10 +214,6 @@ class FakeTelegram:
         chat = self._chats.get(chat_id, {"id": chat_id,
                                          "type": "private" if chat_id > 0 else "group"})
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
-    async def _m_sendDocument(self, params, files):
-        document = {"file_id": "doc-1", "file_unique_id": "d1"}
-        return self._message(params, document=document, caption=params.get("caption"))
-
                    "chat": chat, "from": {"id": self.bot_id, "is_bot": True,
                                           "first_name": "Hamlet", "username": self.username}}
         message.update({k: v for k, v in content.items() if v is not None})
