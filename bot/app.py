@@ -47,6 +47,7 @@ def rules_from(settings: Settings) -> Rules:
     return Rules(max_per_report=r.max_per_report, confirm_above=r.confirm_above,
                  undo_hours=r.undo_hours, max_text_length=r.max_text_length,
                  messages_per_minute=settings.limits.messages_per_minute,
+                 join_attempts_per_hour=settings.limits.join_attempts_per_hour,
                  tz=ZoneInfo(settings.bot.timezone), boards=board_settings(settings))
 
 

@@ -68,6 +68,8 @@ class ReportingSettings(_Section):
 class LimitSettings(_Section):
     """Abuse limits. Per instance: each running instance counts on its own."""
     messages_per_minute: int = Field(20, ge=1, le=10_000)  # per user, over a sliding minute
+    # wrong invite codes per user in an hour; stored in the database, so shared by instances
+    join_attempts_per_hour: int = Field(5, ge=1, le=1000)
 
 
 class PlatformSettings(_Section):

@@ -21,6 +21,7 @@ class Rules:
     undo_hours: int = 48
     max_text_length: int = 1000
     messages_per_minute: int = 20  # per user; the dispatcher slows down a flood
+    join_attempts_per_hour: int = 5  # wrong invite codes per user before /thamgia refuses
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     boards: Any = None  # handlers.leaderboard.BoardSettings: leaderboard layout and chart
 

@@ -1,18 +1,25 @@
 """Joining with an invite code (/start code, /thamgia code), and linking a group (/lienket)."""
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 
 from handlers.access import refuse_non_member
 from handlers.context import Context
 from handlers.types import Incoming, Reply
+from models.attempts import failed_joins_since, record_failed_join
 from models.base import as_utc
 from models.members import ChatLink, Invite, Member, chat_link, hash_code, invite_by_code
 from models.units import Unit, is_within, unit_by_code
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+ATTEMPT_WINDOW = timedelta(hours=1)  # wrong codes count for an hour ([limits] per hour)
+
+log = logging.getLogger(__name__)
 
 
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -31,8 +38,22 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
         return ctx.reply("onboarding/missing_code.j2")
     if msg.chat_kind == "group":
         return ctx.reply("onboarding/join_in_private.j2")
+    since = ctx.now - ATTEMPT_WINDOW
+    failed, oldest = await failed_joins_since(msg.platform, msg.user_id, since,
+                                              session=ctx.session)
+    if failed >= ctx.rules.join_attempts_per_hour:
+        # Guessing codes: refuse every code, a right one too, until the hour has room.
+        log.warning("invite code refused: %s user %s is blocked after %d wrong codes",
+                    msg.platform, who(msg), failed)
+        wait = as_utc(oldest) + ATTEMPT_WINDOW - ctx.now
+        return ctx.reply("onboarding/too_many_attempts.j2", limit=failed,
+                         minutes=max(1, math.ceil(wait.total_seconds() / 60)))
     invite = await invite_by_code(code, session=ctx.session) if len(code) <= 64 else None
     if invite is None:
+        await record_failed_join(msg.platform, msg.user_id, ctx.now, forget_before=since,
+                                 session=ctx.session)
+        log.warning("wrong invite code from %s user %s (%d in the last hour)",
+                    msg.platform, who(msg), failed + 1)
         return ctx.reply("onboarding/bad_code.j2")
     if as_utc(invite.expires_at) <= ctx.now:
         return ctx.reply("onboarding/expired.j2")
@@ -83,6 +104,10 @@ async def link_group(msg: Incoming, ctx: Context) -> list[Reply]:
     return ctx.reply("onboarding/linked.j2", unit=unit)
 
 
+def who(msg: Incoming) -> str:
+    """A short hash of the user id for logs: repeated attempts can be told apart, the
+    person is not named."""
+    return hashlib.sha256(f"{msg.platform}:{msg.user_id}".encode()).hexdigest()[:10]
 
 
 async def create_invite(unit: Unit, role: str, *, now: datetime, days: int, uses: int,

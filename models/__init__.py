@@ -2,6 +2,7 @@
 
 Importing this package registers every table on `SQLModel.metadata` (Alembic reads it).
 """
+from models.attempts import JoinAttempt
 from models.faq import FaqLog
 from models.ledger import Report
 from models.members import ChatLink, Invite, Member
@@ -10,6 +11,6 @@ from models.processed import PendingChoice, ProcessedMessage
 from models.units import Target, Unit
 
 __all__ = [
-    "ChatLink", "FaqLog", "Invite", "Member", "Outbox", "PendingChoice",
+    "ChatLink", "FaqLog", "Invite", "JoinAttempt", "Member", "Outbox", "PendingChoice",
     "ProcessedMessage", "Report", "Target", "Unit",
 ]
