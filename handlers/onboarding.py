@@ -92,9 +92,13 @@ async def link_group(msg: Incoming, ctx: Context) -> list[Reply]:
     unit = await unit_by_code(code.upper()[:64], session=ctx.session)
     if unit is None:
         return ctx.reply("onboarding/link_unknown_unit.j2", code=code[:30])
-    if ctx.member.role != "admin" and not await is_within(unit.id, ctx.member.unit_id,
-                                                          session=ctx.session):
-        return ctx.reply("onboarding/link_outside.j2", unit=unit)
+    if ctx.member.role != "admin":
+        if not await is_within(unit.id, ctx.member.unit_id, session=ctx.session):
+            return ctx.reply("onboarding/link_outside.j2", unit=unit)
+        # A group already linked to a unit outside theirs is not theirs to take over.
+        if ctx.chat_unit is not None and not await is_within(
+                ctx.chat_unit.id, ctx.member.unit_id, session=ctx.session):
+            return ctx.reply("onboarding/link_taken.j2", unit=ctx.chat_unit)
     link = await chat_link(msg.platform, msg.chat_id, session=ctx.session)
     if link is None:
         link = ChatLink(platform=msg.platform, chat_id=msg.chat_id, unit_id=unit.id)
