@@ -7,8 +7,11 @@ from datetime import datetime, timezone
 
 from bot.config import LoggingSettings
 
-# httpx logs every request URL at INFO, and Bot API URLs carry the token.
-QUIET = ("httpx", "httpcore", "aiosqlite", "alembic", "apscheduler.executors.default")
+# Libraries kept at WARNING whatever the level: httpx logs every request URL at INFO, and
+# Bot API URLs carry the token; at DEBUG aiosqlite logs every query's parameters and PTB
+# ("telegram") every update and API result, message texts included.
+QUIET = ("httpx", "httpcore", "aiosqlite", "alembic", "apscheduler.executors.default",
+         "telegram")
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,6 +31,11 @@ def configure(settings: LoggingSettings) -> None:
     handler.setFormatter(JsonFormatter() if settings.format == "json" else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """The QUIET libraries log warnings and errors only (or less, if the root logs less)."""
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 

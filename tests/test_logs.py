@@ -4,8 +4,19 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from bot.config import LoggingSettings
-from bot.logs import JsonFormatter, configure
+from bot.logs import QUIET, JsonFormatter, configure
+
+
+@pytest.fixture(autouse=True)
+def restore_levels():
+    """configure() quiets libraries for the process; later tests log them at DEBUG."""
+    before = {name: logging.getLogger(name).level for name in ("", *QUIET)}
+    yield
+    for name, level in before.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def test_json_lines():
