@@ -9,6 +9,7 @@ import logging
 import pytest
 from sqlmodel import func, select
 
+from bot.logs import QUIET
 from models.ledger import Report
 from models.members import ChatLink
 from models.outbox import Outbox
@@ -169,6 +170,8 @@ async def test_failed_reply_after_commit_is_queued(demo, mode, code, description
 
 async def test_token_never_in_logs(demo, caplog):
     caplog.set_level(logging.DEBUG)  # everything, every logger (httpx logs URLs at INFO)
+    for name in QUIET:  # also those that an earlier `hamletbot` run in this process quieted
+        caplog.set_level(logging.DEBUG, logger=name)
     code = await setup_people(demo)
     async with running_telegram(demo, "polling") as tg:
         tg.fake.fail("sendMessage", 502, "Bad Gateway")  # an error path logs too

@@ -119,9 +119,13 @@ class TelegramHarness:
         """Deliver updates that reach the dispatcher; the sends made while handling them."""
         before, target = len(self.fake.calls), self.handled + messages
         await self.send_update(update)
-        async with self._done:
-            await asyncio.wait_for(self._done.wait_for(lambda: self.handled >= target), 10)
+        await self.handled_reaches(target)
         return [c for c in self.fake.calls[before:] if c.method in SENDS]
+
+    async def handled_reaches(self, target: int, timeout: float = 10) -> None:
+        """Wait until `target` messages in all have been through the dispatcher."""
+        async with self._done:
+            await asyncio.wait_for(self._done.wait_for(lambda: self.handled >= target), timeout)
 
 
 @asynccontextmanager
