@@ -57,8 +57,9 @@ def _take_confirm(words: list[str]) -> tuple[list[str], bool]:
 
 
 async def correct(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/suachua MÃ bhxh|bhyt ±N lý do: correct a unit's figure, with the reason, after a yes."""
-    refusal = refuse_non_member(ctx)
+    """/suachua MÃ bhxh|bhyt ±N lý do: correct a unit's figure, with the reason, after a yes.
+    In a private chat only: a correction and its reason are not for a group."""
+    refusal = refuse_non_coordinator(msg, ctx, private=True)
     if refusal:
         return refusal
     parts = ctx.args.split(maxsplit=3)
@@ -108,10 +109,13 @@ def _amount(token: str, cap: int) -> int | None:
 
 
 async def history(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/lichsu [MÃ]: the latest entries of a unit's ledger, with who and when."""
+    """/lichsu [MÃ]: the latest entries of a unit's ledger, with who and when. In a private
+    chat only: it names people, and a group may belong to another unit."""
     refusal = refuse_non_member(ctx)
     if refusal:
         return refusal
+    if msg.chat_kind != "private":
+        return ctx.reply("admin/only_private.j2")
     unit = ctx.home
     if ctx.args.split():
         unit = await unit_named(ctx, ctx.args.split()[0])
