@@ -198,6 +198,15 @@ def _unit_problem(code: str, row: dict, kinds: dict[str, str], seen: set[str]) -
     return ""
 
 
+def _reference_problem(unit: Unit | None, row: dict[str, str]) -> str:
+    """What is wrong with the unit and programme a target or baseline row names."""
+    if unit is None:
+        return f"unit_code {row['unit_code']!r} is not a known unit"
+    if row["programme"] not in PROGRAMMES:
+        return f"programme {row['programme']!r} must be one of {', '.join(PROGRAMMES)}"
+    return ""
+
+
 async def import_targets(rows: Rows, *, session: AsyncSession,
                          tick: Callable[[], None] = lambda: None) -> int:
     units = {u.code: u for u in await session.exec(select(Unit))}
@@ -206,10 +215,7 @@ async def import_targets(rows: Rows, *, session: AsyncSession,
         unit = units.get(row["unit_code"].upper())
         year, value = _int(row["year"], 2000, 2100), _int(row["value"], 0, 100_000_000)
         key = (row["unit_code"].upper(), row["programme"], year)
-        problem = (
-            f"unit_code {row['unit_code']!r} is not a known unit" if unit is None else
-            f"programme {row['programme']!r} must be one of {', '.join(PROGRAMMES)}"
-            if row["programme"] not in PROGRAMMES else
+        problem = _reference_problem(unit, row) or (
             f"year {row['year']!r} must be a year such as 2026" if year is None else
             f"value {row['value']!r} must be a whole number ≥ 0" if value is None else
             "the same unit, programme and year appear twice" if key in seen else "")
@@ -242,10 +248,7 @@ async def import_baselines(rows: Rows, *, session: AsyncSession,
         day = _date(row["date"])
         count = _int(row["count"], 0, 100_000_000)
         key = f"baseline:{row['unit_code'].upper()}:{row['programme']}:{row['date']}"
-        problem = (
-            f"unit_code {row['unit_code']!r} is not a known unit" if unit is None else
-            f"programme {row['programme']!r} must be one of {', '.join(PROGRAMMES)}"
-            if row["programme"] not in PROGRAMMES else
+        problem = _reference_problem(unit, row) or (
             f"date {row['date']!r} must be YYYY-MM-DD" if day is None else
             f"count {row['count']!r} must be a whole number ≥ 0" if count is None else
             "a baseline for this unit, programme and date is already recorded"

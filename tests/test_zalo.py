@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import aiohttp
@@ -16,8 +17,18 @@ from bot.choices import numbered
 from bot.cli import cli
 from bot.config import ConfigError, Settings
 from bot.images import ImageStore
-from bot.zalo import (BACKOFF_CAP, IDLE_PAUSE, TEXT_LIMIT, ZaloBot, ZaloChannel, ZaloClient,
-                      backoff, set_webhook, to_incoming, unwrap)
+from bot.zalo import (
+    BACKOFF_CAP,
+    IDLE_PAUSE,
+    TEXT_LIMIT,
+    ZaloBot,
+    ZaloChannel,
+    ZaloClient,
+    backoff,
+    set_webhook,
+    to_incoming,
+    unwrap,
+)
 from handlers.types import Choice, Document, Incoming, Reply
 from tests.conftest import START, FakeClock
 from tests.fakes.zalo_api import ME, FakeZalo
@@ -220,17 +231,30 @@ async def test_long_text_is_split_at_the_limit(fake):
     assert "\n".join(parts).split("\n") == [line] * 40
 
 
-async def test_image_goes_out_by_an_expiring_url(fake):
+@asynccontextmanager
+async def served_store(clock: FakeClock, minutes: int):
+    """An ImageStore behind its own web server on loopback; yields it and its local URL."""
     from aiohttp import web
-    clock = FakeClock()
-    images = ImageStore(PUBLIC_URL, clock=clock, ttl=timedelta(minutes=10))
+    images = ImageStore(PUBLIC_URL, clock=clock, ttl=timedelta(minutes=minutes))
     web_app = web.Application()
     images.add_routes(web_app)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    local = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    fake.route_public(PUBLIC_URL, local)
+    try:
+        yield images, f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_image_goes_out_by_an_expiring_url(fake):
+    clock = FakeClock()
+    async with served_store(clock, minutes=10) as (images, local):
+        fake.route_public(PUBLIC_URL, local)
+        await _image_goes_out(fake, clock, images, local)
+
+
+async def _image_goes_out(fake, clock, images, local):
     channel = await started(channel_for(fake, Sleeps(), mode="webhook", secret=SECRET,
                                         images=images))
     try:
@@ -247,7 +271,6 @@ async def test_image_goes_out_by_an_expiring_url(fake):
                 assert resp.status == 404
     finally:
         await channel.stop()
-        await runner.cleanup()
 
 
 async def test_without_public_url_the_text_goes_alone(fake, caplog):
@@ -311,15 +334,12 @@ def test_cli_zalo_set_webhook_help_and_missing_token(monkeypatch):
 
 
 async def test_a_document_goes_out_as_an_expiring_link(fake):
-    from aiohttp import web
     clock = FakeClock()
-    images = ImageStore(PUBLIC_URL, clock=clock, ttl=timedelta(minutes=60))
-    web_app = web.Application()
-    images.add_routes(web_app)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    local = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with served_store(clock, minutes=60) as (images, local):
+        await _document_goes_out(fake, clock, images, local)
+
+
+async def _document_goes_out(fake, clock, images, local):
     data = b"PK\x03\x04 xlsx bytes"
     channel = await started(channel_for(fake, Sleeps(), mode="webhook", secret=SECRET,
                                         images=images))
@@ -339,7 +359,6 @@ async def test_a_document_goes_out_as_an_expiring_link(fake):
                 assert resp.status == 404
     finally:
         await channel.stop()
-        await runner.cleanup()
 
 
 async def test_without_public_url_a_document_is_explained(fake, caplog):
