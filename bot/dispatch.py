@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 from collections import deque
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
@@ -21,6 +22,7 @@ from bot.metrics import Metrics
 from handlers.commands import parse, suggest
 from handlers.context import Context, Rules
 from handlers.registry import EDITABLE, EDITED_OTHER, FREE_TEXT, ROUTES
+from handlers.text import clean
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.members import chat_link, member_and_unit
@@ -63,6 +65,7 @@ class Dispatcher:
         if not self._for_us(msg):
             self.metrics.messages.labels("", "ignored").inc()
             return []
+        msg = replace(msg, text=clean(msg.text), display_name=clean(msg.display_name))
         verdict = self.flood.check(f"{msg.platform}:{msg.user_id}")
         if verdict != "pass":
             # Dropped before the database: nothing stored, other users are not held up.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -13,3 +14,9 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", stripped).lower()
+
+
+def clean(text: str) -> str:
+    """Text as it may be stored: no NUL or other control characters (PostgreSQL refuses NUL
+    in text, and none of them means anything in a chat); tabs and line breaks stay."""
+    return _CONTROL.sub("", text)

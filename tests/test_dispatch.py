@@ -74,3 +74,10 @@ async def test_redelivered_message_gets_its_file_again(coordinator):
     again = await coordinator.deliver(msg)
     assert first[-1].document is not None
     assert again[-1].document == first[-1].document
+
+
+async def test_control_characters_are_dropped_before_anything_is_stored(staff):
+    """PostgreSQL refuses NUL in text; no control character means anything in a chat."""
+    answer = await staff.say("/dangky\x00 a\x00b\x07c")
+    assert '"abc" không phải là số người' in answer
+    assert "đóng" in await staff.say("đóng\x00 bhxh\x1b tự nguyện bao nhiêu một tháng")
