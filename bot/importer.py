@@ -1,9 +1,10 @@
 """CSV and XLSX import of units, targets and baselines: all rows or nothing.
 
 A file is read by its extension (`.xlsx`: the first sheet; anything else: UTF-8 CSV) into
-the same rows of text, so both go through one validation. Every bad row is reported with its row number as a spreadsheet shows it (the header is
-row 1), and nothing is written when any row is bad. Re-importing a file updates names
-and targets in place, so an edited sheet can be loaded again.
+the same rows of text, so both go through one validation. Every bad row is reported with
+its row number as a spreadsheet shows it (the header is row 1), and nothing is written
+when any row is bad. Re-importing a file updates names and targets in place, so an edited
+sheet can be loaded again.
 """
 from __future__ import annotations
 
