@@ -113,8 +113,12 @@ class ScheduleSettings(_Section):
     top_n: int = Field(5, ge=1, le=50)
     bottom_n: int = Field(5, ge=1, le=50)
     full_max: int = Field(12, ge=1, le=100)
+    # Housekeeping: answers kept for redelivered messages, and stale choices, are deleted
+    # once older than keep_answers_days (platforms redeliver within a day or so).
+    housekeeping_cron: str = "0 3 * * *"
+    keep_answers_days: int = Field(30, ge=2, le=3650)
 
-    @field_validator("leaderboard_cron", "reminder_cron")
+    @field_validator("leaderboard_cron", "reminder_cron", "housekeeping_cron")
     @classmethod
     def _cron(cls, v: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

@@ -115,7 +115,7 @@ class Dispatcher:
             ctx = await self._context(msg, session)
             replies = await self._route(msg, ctx)
             replies = await self._offer_choices(msg, replies, session)
-            session.add(ProcessedMessage(key=msg.key, replies=_encode(replies)))
+            session.add(ProcessedMessage(key=msg.key, replies=_encode(replies), created_at=ctx.now))
             await session.commit()
         self.metrics.messages.labels(ctx.command or "text",
                                      "answered" if replies else "silent").inc()

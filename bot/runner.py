@@ -32,7 +32,7 @@ def make_pushes(app: App, channels: dict[str, Channel]) -> tuple[Scheduler, Send
     settings = app.settings
     jobs = Jobs(sessions=app.sessions, render=app.dispatcher.render,
                 layout=app.dispatcher.rules.boards, tz=app.tz, platforms=list(channels),
-                clock=app.clock)
+                clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days)
     scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
     sender = Sender(channels, sessions=app.sessions, render=app.dispatcher.render,
                     settings=settings.sender, clock=app.clock, metrics=app.dispatcher.metrics)

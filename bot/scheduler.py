@@ -29,6 +29,7 @@ from models.leaderboard import Tree, Week, load_tree
 from models.ledger import Report
 from models.members import ChatLink, Member
 from models.outbox import Outbox, enqueue, first_to_run
+from models.processed import purge
 from models.units import PROGRAMMES, Unit
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,22 @@ SUBTREE_LIMIT = 20
 
 
 class Jobs:
-    """The two pushes. Each run uses one session and commits once."""
+    """The two pushes, and housekeeping. Each run uses one session and commits once."""
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
                  layout: BoardSettings, tz: tzinfo, platforms: list[str],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], keep_answers_days: int = 30) -> None:
         self.sessions, self.render, self.layout = sessions, render, layout
         self.tz, self.platforms, self.clock = tz, platforms, clock
+        self.keep_answers = timedelta(days=keep_answers_days)
+
+    async def housekeeping(self, fire: datetime) -> int:
+        """Delete the answers kept for messages older than the retention, and stale choices."""
+        async with self.sessions() as session:
+            deleted = await purge(fire - self.keep_answers, session=session)
+            await session.commit()
+        log.info("housekeeping: %d stored answer(s) deleted", deleted)
+        return deleted
 
     async def leaderboard(self, fire: datetime) -> int:
         """The week just ended (before `fire`'s week) to every active linked group."""
@@ -156,7 +166,8 @@ class Scheduler:
         self.grace = timedelta(seconds=schedule.misfire_grace_seconds)
         self.triggers = {
             "leaderboard": CronTrigger.from_crontab(schedule.leaderboard_cron, timezone=tz),
-            "reminder": CronTrigger.from_crontab(schedule.reminder_cron, timezone=tz)}
+            "reminder": CronTrigger.from_crontab(schedule.reminder_cron, timezone=tz),
+            "housekeeping": CronTrigger.from_crontab(schedule.housekeeping_cron, timezone=tz)}
         self.scheduler = AsyncIOScheduler(timezone=tz)
 
     async def run_due(self, name: str) -> int:

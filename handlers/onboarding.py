@@ -66,7 +66,8 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
     moved_from = None
     if member is None:
         member = Member(platform=msg.platform, user_id=msg.user_id,
-                        display_name=msg.display_name[:200], role=invite.role, unit_id=unit.id)
+                        display_name=msg.display_name[:200], role=invite.role, unit_id=unit.id,
+                        joined_at=ctx.now)
     else:
         if member.active and member.unit_id != unit.id:
             moved_from = ctx.home

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, UniqueConstraint
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField, utcnow
@@ -37,3 +37,12 @@ async def pending_choice(platform: str, chat_id: str, user_id: str,
     return (await session.exec(select(PendingChoice).where(
         PendingChoice.platform == platform, PendingChoice.chat_id == chat_id,
         PendingChoice.user_id == user_id))).first()
+
+
+async def purge(before: datetime, *, session: AsyncSession) -> int:
+    """Delete answers kept for messages handled before `before`, and choices that expired
+    by then. Returns how many answers were deleted."""
+    result = await session.exec(delete(ProcessedMessage).where(
+        ProcessedMessage.created_at < before))
+    await session.exec(delete(PendingChoice).where(PendingChoice.expires_at < before))
+    return result.rowcount

@@ -18,8 +18,10 @@ from models.leaderboard import Week
 from models.ledger import Report
 from models.members import ChatLink
 from models.outbox import Outbox
+from models.processed import processed
 from models.units import unit_by_code
 from tests.conftest import add_member
+from tests.ledger_helpers import ledger_sum
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -91,11 +93,11 @@ async def test_catch_up_after_downtime_within_the_grace(demo, clock):
     await linked(demo, ("telegram", "-1", "LM", True))
     scheduler = make(demo, clock, misfire_grace_seconds=6 * 3600)
     clock.now = local(2026, 11, 30, 12, 0).astimezone(timezone.utc)  # back up at noon
-    assert await scheduler.catch_up() == {"leaderboard": 1, "reminder": 0}
-    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0}  # restarted again
+    assert await scheduler.catch_up() == {"leaderboard": 1, "reminder": 0, "housekeeping": 0}
+    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0, "housekeeping": 0}  # restarted again
     assert (await outbox(demo))[0].key == "leaderboard:2026-W48:telegram:-1"
     clock.now = local(2026, 12, 7, 14, 0).astimezone(timezone.utc)  # 6 h 30 min late
-    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0}
+    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0, "housekeeping": 0}
 
 
 def test_latest_fire_window():
@@ -127,7 +129,8 @@ async def test_reminder_only_to_staff_who_did_not_report(demo, clock):
 async def test_scheduler_starts_and_stops(demo, clock):
     scheduler = make(demo, clock)
     await scheduler.start()
-    assert {job.id for job in scheduler.scheduler.get_jobs()} == {"leaderboard", "reminder"}
+    assert {job.id for job in scheduler.scheduler.get_jobs()} == {"leaderboard", "reminder",
+                                                                 "housekeeping"}
     scheduler.stop()
 
 
@@ -135,3 +138,17 @@ def test_week_labels():
     assert Week.parse("2026-W48").start == date(2026, 11, 23)
     with pytest.raises(ValueError):
         Week.parse("2026-48")
+
+
+async def test_housekeeping_deletes_old_answers_only(staff, clock):
+    old = staff.message("/dangky 2")
+    await staff.deliver(old)
+    clock.advance(days=31)
+    recent = staff.message("/tiendo")
+    await staff.deliver(recent)
+    scheduler = make(staff.app, clock)
+    assert await scheduler.jobs.housekeeping(clock()) == 1
+    async with staff.app.sessions() as session:
+        assert await processed(old.key, session=session) is None
+        assert await processed(recent.key, session=session) is not None
+    assert await ledger_sum(staff.app, "LM-KV1") == 2  # the ledger itself is never touched
