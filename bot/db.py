@@ -1,6 +1,7 @@
 """The async engine, sessions, and schema migrations applied on start-up."""
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -9,7 +10,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(str(files("hamletbot.migrations")))  # migrations/, as package data
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from importlib.resources import files
 from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +12,7 @@ from handlers.onboarding import create_invite
 from models.members import Member, member_of
 from models.units import unit_by_code
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "demo"
+DEMO_DIR = Path(str(files("hamletbot.demo")))  # examples/demo, installed as package data
 DEMO_YEAR = 2025  # the year the demo figures were published for
 DEMO_USERS = {  # --as → (user id, display name, role, unit code)
     "staff": ("demo-staff", "Chị Lan (cán bộ Khu vực 1)", "staff", "LM-KV1"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable
 
@@ -11,7 +12,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 LOCALE = Locale.parse("vi_VN")  # parsed once: Babel would parse a string on every call
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(str(files("hamletbot.templates")))  # templates/, installed as package data
 
 
 def num(value: int | float) -> str:

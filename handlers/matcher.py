@@ -14,13 +14,14 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from handlers.text import fold
 
-TOPICS_FILE = Path(__file__).resolve().parent / "faq_topics.toml"
+TOPICS_FILE = Path(str(files("handlers") / "faq_topics.toml"))
 MAX_NGRAM = 4
 
 # Southern and Northern accented forms that would lose their meaning without diacritics.

@@ -11,10 +11,11 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Iterable
 
-POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "policy.toml"
+POLICY_FILE = Path(str(files("hamletbot.policy") / "policy.toml"))  # policy/, as package data
 STATUSES = ("verified", "derived", "unverified")
 FIELDS = {"value", "valid_from", "valid_to", "basis", "source", "status", "note"}
 
