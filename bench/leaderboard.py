@@ -140,7 +140,8 @@ async def _migrate(url: str) -> None:
 
 async def measure(url: str) -> tuple[float, float, int]:
     from bot.db import make_engine, make_sessions
-    from models.leaderboard import Week, load_tree
+    from models.leaderboard import Week, board, boards
+    from models.rollup import rollup
     from models.units import unit_by_code
 
     engine = make_engine(url)
@@ -148,15 +149,15 @@ async def measure(url: str) -> tuple[float, float, int]:
     week = Week.parse(WEEK)
     async with sessions() as session:
         t0 = time.perf_counter()
-        tree = await load_tree(week, session=session)
-        count = sum(1 for _ in tree.boards())  # each board built, then let go
+        tree = await rollup(None, week.end, session=session)
+        count = sum(1 for _ in boards(tree))  # each board built, then let go
         all_units = time.perf_counter() - t0
         del tree
         unit = await unit_by_code("P17-C042", session=session)
         timings = []
         for _ in range(5):
             t0 = time.perf_counter()
-            (await load_tree(week, session=session, root=unit)).board(unit.id)
+            board(await rollup(unit, week.end, session=session), unit.id)
             timings.append(time.perf_counter() - t0)
     await engine.dispose()
     return all_units, min(timings) * 1000, count

@@ -9,7 +9,8 @@ from sqlmodel import select
 from bot.app import board_settings, running_app
 from bot.scheduler import Jobs
 from handlers.leaderboard import board_reply
-from models.leaderboard import Week, load_tree
+from models.leaderboard import Week, board
+from models.rollup import rollup
 from models.members import ChatLink
 
 
@@ -41,8 +42,8 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
                 raise click.ClickException(str(exc)) from None
             layout = board_settings(settings)
             if dry_run:
-                tree = await load_tree(week, session=session, root=unit)
-                reply = board_reply(tree.board(unit.id), layout, app.dispatcher.render)
+                figures = await rollup(unit, week.end, session=session)
+                reply = board_reply(board(figures, unit.id), layout, app.dispatcher.render)
                 click.echo(reply.text)
                 click.echo(f"\n[chart: PNG, {len(reply.image or b'')} bytes; week {week.label}; "
                            "dry run, nothing queued]")

@@ -25,11 +25,12 @@ from bot.config import ScheduleSettings
 from bot.delivery import reply_payload
 from handlers.leaderboard import BoardSettings, board_reply
 from handlers.types import Reply
-from models.leaderboard import Tree, Week, load_tree
+from models.leaderboard import Week, board
 from models.ledger import Report
 from models.members import ChatLink, Member
 from models.outbox import Outbox, enqueue, first_to_run
 from models.processed import purge
+from models.rollup import Rollup, rollup
 from models.units import PROGRAMMES, Unit
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Jobs:
         for link in todo:
             if link.unit_id not in replies:  # one chart per unit, drawn off the event loop
                 replies[link.unit_id] = await asyncio.to_thread(
-                    board_reply, tree.board(link.unit_id), self.layout, self.render)
+                    board_reply, board(tree, link.unit_id), self.layout, self.render)
             added += await enqueue(keys[link.id], link.platform, link.chat_id,
                                    reply_payload(replies[link.unit_id]), now=self.clock(),
                                    session=session)
@@ -131,21 +132,12 @@ async def _existing(keys: list[str], *, session: AsyncSession) -> set[str]:
     return found
 
 
-async def _tree(week: Week, unit_ids: set[int], *, session: AsyncSession) -> Tree:
-    """Figures for the given units: their subtrees one by one, or the whole tree at once."""
-    if len(unit_ids) > SUBTREE_LIMIT:
-        return await load_tree(week, session=session)
-    merged: Tree | None = None
-    for unit_id in unit_ids:
-        part = await load_tree(week, session=session, root=await session.get(Unit, unit_id))
-        if merged is None:
-            merged = part
-        else:
-            merged.units.update(part.units)
-            merged.children.update(part.children)
-            merged.sums.update(part.sums)
-            merged.targets.update(part.targets)
-    return merged
+async def _tree(week: Week, unit_ids: set[int], *, session: AsyncSession) -> Rollup:
+    """Figures for the given units: their subtrees, or the whole tree when there are many."""
+    roots = None
+    if len(unit_ids) <= SUBTREE_LIMIT:
+        roots = list(await session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))))
+    return await rollup(roots, week.end, session=session)
 
 
 def latest_fire(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:

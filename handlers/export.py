@@ -22,7 +22,7 @@ from handlers.access import refuse_non_coordinator, refuse_outside, unit_named
 from handlers.context import Context
 from handlers.types import Document, Incoming, Reply
 from models.base import as_utc
-from models.leaderboard import Tree, Week, load_tree, monthly_gains
+from models.rollup import Rollup, monthly_gains, rollup
 from models.ledger import ENTRY_KINDS, ledger_of
 from models.units import KINDS, PROGRAMMES, Unit
 
@@ -68,7 +68,7 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
                           session: AsyncSession, render: Callable[..., str]) -> bytes:
     """The XLSX bytes: figures as of today (as of 31 December for a past year)."""
     until = today if year == today.year else date(year, 12, 31)
-    tree = await load_tree(Week.containing(until), session=session, root=unit, until=until)
+    tree = await rollup(unit, until, session=session)
     months = await monthly_gains(tree, session=session)
     entries = await ledger_of(list(tree.units), session=session, since=date(year, 1, 1),
                               until=until)
@@ -96,7 +96,7 @@ class _Labels:
         self.imported = render("export/imported.j2")
 
 
-def _summary(sheet: Worksheet, tree: Tree, months: dict, labels: _Labels) -> None:
+def _summary(sheet: Worksheet, tree: Rollup, months: dict, labels: _Labels) -> None:
     sheet.append(labels.summary)
     for unit_id in _depth_first(tree):
         info = tree.units[unit_id]
@@ -109,7 +109,7 @@ def _summary(sheet: Worksheet, tree: Tree, months: dict, labels: _Labels) -> Non
     _finish(sheet, formats, freeze="C2")
 
 
-def _ledger(sheet: Worksheet, tree: Tree, entries: list, labels: _Labels, tz: tzinfo) -> None:
+def _ledger(sheet: Worksheet, tree: Rollup, entries: list, labels: _Labels, tz: tzinfo) -> None:
     sheet.append(labels.ledger)
     for entry, who in entries:
         info = tree.units[entry.unit_id]
@@ -121,7 +121,7 @@ def _ledger(sheet: Worksheet, tree: Tree, entries: list, labels: _Labels, tz: tz
     _finish(sheet, {1: DAY, 5: INTEGER, 9: MOMENT}, freeze="A2")
 
 
-def _depth_first(tree: Tree) -> list[int]:
+def _depth_first(tree: Rollup) -> list[int]:
     """The root, then each child followed by its own children, by name."""
     root = next(uid for uid, info in tree.units.items() if info.parent_id not in tree.units)
     order, stack = [], [root]

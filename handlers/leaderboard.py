@@ -12,7 +12,8 @@ from typing import Callable
 from handlers.access import refuse_non_member
 from handlers.context import Context
 from handlers.types import Incoming, Reply
-from models.leaderboard import Board, Standing, Week, load_tree
+from models.leaderboard import Board, Standing, Week, board
+from models.rollup import rollup
 from models.units import PROGRAMMES
 
 HIGHLIGHTS = 3  # at most this many strongest / weakest units named (a third of them)
@@ -95,8 +96,8 @@ async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
             week = Week.parse(ctx.args)
         except ValueError:
             return ctx.reply("leaderboard/bad_week.j2", typed=ctx.args[:20], example=week.label)
-    tree = await load_tree(week, session=ctx.session, root=unit)
+    figures = await rollup(unit, week.end, session=ctx.session)
     home = ctx.home
     focus = home.id if home is not None and home.parent_id == unit.id else None
     layout = ctx.rules.boards or BoardSettings()
-    return [board_reply(tree.board(unit.id), layout, ctx.render, focus)]
+    return [board_reply(board(figures, unit.id), layout, ctx.render, focus)]

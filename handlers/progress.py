@@ -1,11 +1,12 @@
 """/tiendo: progress of my unit (or the group's unit) against its targets."""
 from __future__ import annotations
 
+from datetime import date
+
 from handlers.access import refuse_non_member
 from handlers.context import Context
 from handlers.types import Incoming, Reply
-from models.progress import unit_progress
-from models.units import children
+from models.rollup import rollup
 
 
 async def progress(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -17,10 +18,10 @@ async def progress(msg: Incoming, ctx: Context) -> list[Reply]:
             return refusal
         unit = ctx.home
     year = ctx.local_now.year
-    rows = await unit_progress(unit, year, session=ctx.session)
-    below = []
-    if unit.kind != "hamlet" and (msg.chat_kind == "group" or ctx.member.role != "staff"):
-        for child in await children(unit.id, session=ctx.session):
-            below.append((child, await unit_progress(child, year, session=ctx.session)))
-    return ctx.reply("progress/unit.j2", unit=unit, year=year, rows=rows, children=below,
+    figures = await rollup(unit, date(year, 12, 31), session=ctx.session)
+    kids = figures.children.get(unit.id, [])
+    if msg.chat_kind != "group" and ctx.member.role == "staff":
+        kids = []
+    return ctx.reply("progress/unit.j2", unit=unit, year=year, rows=figures.progress(unit.id),
+                     children=[(figures.units[c], figures.progress(c)) for c in kids],
                      today=ctx.local_now.date())

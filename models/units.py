@@ -30,11 +30,6 @@ async def unit_by_code(code: str, *, session: AsyncSession) -> Unit | None:
     return (await session.exec(select(Unit).where(Unit.code == code))).first()
 
 
-async def children(unit_id: int, *, session: AsyncSession) -> list[Unit]:
-    rows = await session.exec(select(Unit).where(Unit.parent_id == unit_id).order_by(Unit.name))
-    return list(rows)
-
-
 async def subtree_ids(unit: Unit, *, session: AsyncSession) -> list[int]:
     """The unit and all its descendants (the tree is shallow: city → commune → hamlet)."""
     if unit.kind == "hamlet":  # the lowest level: no query needed
@@ -55,18 +50,3 @@ async def is_within(unit_id: int, ancestor_id: int, *, session: AsyncSession) ->
             return True
         current = (await session.exec(select(Unit.parent_id).where(Unit.id == current))).first()
     return False
-
-
-async def targets_for(unit: Unit, year: int, *, session: AsyncSession) -> dict[str, int]:
-    """Per programme: the unit's own target, else the sum of its children's (recursively).
-    A programme with no target anywhere below is absent."""
-    own = dict((await session.exec(select(Target.programme, Target.value).where(
-        Target.unit_id == unit.id, Target.year == year))).all())
-    missing = [p for p in PROGRAMMES if p not in own]
-    if missing and unit.kind != "hamlet":
-        for child in await children(unit.id, session=session):
-            below = await targets_for(child, year, session=session)
-            for programme in missing:
-                if programme in below:
-                    own[programme] = own.get(programme, 0) + below[programme]
-    return own

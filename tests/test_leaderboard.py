@@ -7,7 +7,8 @@ import pytest
 
 from bot.render import make_renderer
 from handlers.leaderboard import BoardSettings, board_reply, view
-from models.leaderboard import Week, load_tree
+from models.leaderboard import Week, board
+from models.rollup import rollup
 from models.ledger import Report
 from models.members import ChatLink
 from models.units import Target, Unit, unit_by_code
@@ -55,7 +56,7 @@ async def build(app, ledger=LEDGER, targets=TARGETS, year=2026) -> dict[str, Uni
 async def board_of(app, code="X", week=W47):
     async with app.sessions() as session:
         unit = await unit_by_code(code, session=session)
-        return (await load_tree(week, session=session, root=unit)).board(unit.id)
+        return board(await rollup(unit, week.end, session=session), unit.id)
 
 
 async def test_week_figures_hand_computed(app):
@@ -171,5 +172,5 @@ async def test_whole_tree_pass_equals_the_subtree_pass(app):
     await build(app)
     async with app.sessions() as session:
         x = await unit_by_code("X", session=session)
-        whole = (await load_tree(W47, session=session)).board(x.id)
+        whole = board(await rollup(None, W47.end, session=session), x.id)
     assert whole == await board_of(app)

@@ -1,0 +1,250 @@
+"""One roll-up of the ledger over the unit tree: the figures behind /tiendo and report
+answers, leaderboards and exports (and the monthly report and the dashboard).
+
+`rollup(roots, as_of, session=…)` reads the subtrees of `roots` (or the whole tree) with a
+few queries whatever their size: the units level by level (none for a hamlet), then one
+round-trip for a GROUP BY over the ledger and the targets; the sums go up the tree in
+memory. Per unit and programme, as of a day and for that day's year:
+
+- achieved: entries dated 1 January … `as_of`, over the unit's subtree;
+- target: the unit's own, else the sum of its children's (those that have one); a
+  programme with no target anywhere below has none;
+- gain: the entries of `as_of`'s week (Monday–Sunday) up to `as_of`, from Monday or
+  1 January, whichever is later; a baseline import is not a gain;
+- last4: the gains of the 28 days ending `as_of` (a leaderboard's pace).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, literal, literal_column, union_all
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.ledger import Report
+from models.units import PROGRAMMES, Target, Unit
+from models.weeks import Week
+
+_DEPTH = {"city": 0, "commune": 1, "hamlet": 2}
+_WIDTH = 3 * len(PROGRAMMES)  # achieved, gain, last4 per programme
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    programme: str
+    achieved: int
+    target: int | None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.achieved / self.target if self.target else None
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.target is None else max(self.target - self.achieved, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures(Progress):
+    """One unit, one programme, as of one day."""
+    gain: int
+    last4: int  # gains of the four weeks ending that day
+    days_left: int  # after the Sunday of that day's week, until 31 December
+
+    @property
+    def weeks_left(self) -> int:
+        return math.ceil(self.days_left / 7)
+
+    @property
+    def needed_per_week(self) -> int | None:
+        if self.remaining is None:
+            return None
+        return math.ceil(self.remaining / self.weeks_left) if self.weeks_left else self.remaining
+
+    @property
+    def pace(self) -> float:
+        return self.last4 / 4
+
+    @property
+    def projected(self) -> int:
+        return self.achieved + math.floor(self.last4 * self.days_left / 28)
+
+    @property
+    def projected_ratio(self) -> float | None:
+        return self.projected / self.target if self.target else None
+
+    @property
+    def on_track(self) -> bool:
+        return self.target is not None and self.projected >= self.target
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+
+
+@dataclass
+class Rollup:
+    """The units read and their figures as of one day."""
+    as_of: date
+    units: dict[int, UnitInfo]
+    children: dict[int, list[int]] = field(default_factory=dict)  # by name
+    _sums: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    _targets: dict[int, list[int | None]] = field(default_factory=dict, repr=False)
+
+    @property
+    def week(self) -> Week:
+        return Week.containing(self.as_of)
+
+    @property
+    def year(self) -> int:
+        return self.as_of.year
+
+    def figures(self, unit_id: int) -> dict[str, Figures]:
+        sums = self._sums.get(unit_id) or [0] * _WIDTH
+        targets = self._targets.get(unit_id) or [None] * len(PROGRAMMES)
+        days_left = self.week.days_left
+        return {p: Figures(p, sums[3 * i], targets[i], sums[3 * i + 1], sums[3 * i + 2],
+                           days_left) for i, p in enumerate(PROGRAMMES)}
+
+    def progress(self, unit_id: int) -> list[Figures]:
+        """The unit's figures in PROGRAMMES order."""
+        return list(self.figures(unit_id).values())
+
+
+async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *,
+                 session: AsyncSession) -> Rollup:
+    """The figures of every unit (roots=None) or of the subtrees of `roots`, as of `as_of`."""
+    if isinstance(roots, Unit):
+        roots = [roots]
+    result = Rollup(as_of, await _units(roots, session=session))
+    units = result.units
+    for info in units.values():
+        if info.parent_id in units:
+            result.children.setdefault(info.parent_id, []).append(info.id)
+    for kids in result.children.values():
+        kids.sort(key=lambda uid: units[uid].name)
+    await _load(result, None if roots is None else list(units), session=session)
+    _roll_up(result)
+    return result
+
+
+async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int, UnitInfo]:
+    columns = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+    if roots is None:
+        return {r[0]: UnitInfo(*r) for r in await session.exec(columns)}
+    units = {u.id: UnitInfo(u.id, u.code, u.name, u.kind, u.parent_id) for u in roots}
+    frontier = [u.id for u in roots if u.kind != "hamlet"]
+    while frontier:  # a query per level; a unit seen before is not walked again
+        rows = [r for r in await session.exec(columns.where(Unit.parent_id.in_(frontier)))
+                if r[0] not in units]
+        units.update((r[0], UnitInfo(*r)) for r in rows)
+        frontier = [r[0] for r in rows if r[3] != "hamlet"]
+    return units
+
+
+def _since(day: date, *more) -> object:
+    return func.sum(case((and_(Report.local_date >= day, *more), Report.count), else_=0))
+
+
+async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSession) -> None:
+    """The ledger sums per unit and the targets, in one round-trip."""
+    as_of, jan1 = result.as_of, date(result.year, 1, 1)
+    gain_from, pace_from = max(result.week.start, jan1), as_of - timedelta(days=27)
+    not_baseline = Report.kind != "baseline"
+    sums = (select(literal("sums"), Report.unit_id, Report.programme, _since(jan1),
+                   _since(gain_from, not_baseline), _since(pace_from, not_baseline))
+            .group_by(Report.unit_id, Report.programme))
+    targets = select(literal("target"), Target.unit_id, Target.programme, Target.value,
+                     literal_column("0"), literal_column("0")).where(Target.year == result.year)
+    if scope is None:
+        # The whole year is most of the ledger: scan ix_report_rollup in GROUP BY order.
+        # On SQLite, coalesce() keeps the planner from choosing the date index and a row
+        # lookup per entry; PostgreSQL plans well on the bare column (and misestimates
+        # the rows behind coalesce(), then sorts on disk).
+        day = (func.coalesce(Report.local_date, Report.local_date)
+               if session.bind.dialect.name == "sqlite" else Report.local_date)
+        sums = sums.where(day >= min(jan1, pace_from), day <= as_of)
+    else:
+        sums = sums.where(Report.unit_id.in_(scope), Report.local_date >= min(jan1, pace_from),
+                          Report.local_date <= as_of)
+        targets = targets.where(Target.unit_id.in_(scope))
+    rows = await session.stream(union_all(sums, targets))
+    async for part in rows.partitions(20_000):  # a national run must not hold every row
+        _add(result, part)
+
+
+def _add(result: Rollup, rows: list) -> None:
+    index = {p: i for i, p in enumerate(PROGRAMMES)}
+    for kind, unit_id, programme, *values in rows:
+        if programme not in index or unit_id not in result.units:
+            continue
+        i = index[programme]
+        if kind == "target":
+            result._targets.setdefault(unit_id, [None] * len(PROGRAMMES))[i] = int(values[0])
+            continue
+        row = result._sums.setdefault(unit_id, [0] * _WIDTH)
+        for offset, value in enumerate(values):
+            row[3 * i + offset] += int(value or 0)
+
+
+async def monthly_gains(result: Rollup, *,
+                        session: AsyncSession) -> dict[int, dict[str, list[int]]]:
+    """Unit id → programme → the gains of January … December of the roll-up's year (up to
+    its day), over each unit's subtree; a baseline import is not a gain, as in the week's."""
+    month = func.extract("month", Report.local_date)
+    stmt = (select(Report.unit_id, Report.programme, month, func.sum(Report.count))
+            .where(Report.unit_id.in_(list(result.units)), Report.kind != "baseline",
+                   Report.local_date >= date(result.year, 1, 1), Report.local_date <= result.as_of)
+            .group_by(Report.unit_id, Report.programme, month))
+    slot = {p: 12 * i for i, p in enumerate(PROGRAMMES)}
+    width = 12 * len(PROGRAMMES)
+    sums: dict[int, list[int]] = {}
+    for unit_id, programme, number, count in await session.exec(stmt):
+        if programme in slot:
+            row = sums.setdefault(unit_id, [0] * width)
+            row[slot[programme] + int(number) - 1] += int(count or 0)
+    _add_up(result, sums, width)
+    return {uid: {p: sums.get(uid, [0] * width)[i:i + 12] for p, i in slot.items()}
+            for uid in result.units}
+
+
+def _deepest_first(result: Rollup) -> list[UnitInfo]:
+    # A unit is complete before it is added to its parent.
+    return sorted(result.units.values(), key=lambda u: -_DEPTH.get(u.kind, 0))
+
+
+def _add_up(result: Rollup, sums: dict[int, list[int]], width: int) -> None:
+    """Each unit's row of sums is added to every ancestor's."""
+    for info in _deepest_first(result):
+        row = sums.get(info.id)
+        if row and info.parent_id in result.units:
+            up = sums.setdefault(info.parent_id, [0] * width)
+            for i in range(width):
+                up[i] += row[i]
+
+
+def _roll_up(result: Rollup) -> None:
+    """Sums go up to every ancestor; a unit without its own target takes the sum of its
+    children's (those that have one)."""
+    n = len(PROGRAMMES)
+    _add_up(result, result._sums, _WIDTH)
+    own = {uid: [v is not None for v in values] for uid, values in result._targets.items()}
+    for info in _deepest_first(result):
+        parent = info.parent_id
+        if parent not in result.units:
+            continue
+        below = result._targets.get(info.id)
+        if below:
+            mine = result._targets.setdefault(parent, [None] * n)
+            fixed = own.get(parent, [False] * n)
+            for i in range(n):
+                if below[i] is not None and not fixed[i]:
+                    mine[i] = (mine[i] or 0) + below[i]
