@@ -6,11 +6,9 @@ in the tests, count separately.
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import func
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.outbox import Outbox
+from models.outbox import status_counts
 
 
 class Metrics:
@@ -29,8 +27,6 @@ class Metrics:
     async def render(self, *, session: AsyncSession) -> bytes:
         """The text exposition, with the outbox gauges read from the database now."""
         self.outbox.clear()
-        rows = await session.exec(select(Outbox.platform, Outbox.status, func.count())
-                                  .group_by(Outbox.platform, Outbox.status))
-        for platform, status, count in rows:
+        for (platform, status), count in (await status_counts(session=session)).items():
             self.outbox.labels(platform, status).set(count)
         return generate_latest(self.registry)

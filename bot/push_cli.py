@@ -70,7 +70,7 @@ def outbox() -> None:
 def outbox_status_command(ctx: click.Context) -> None:
     """Counts per platform and status, the oldest pending message, the latest failures."""
     from bot.cli import settings_of
-    from bot.sender import outbox_status
+    from models.outbox import outbox_status
 
     settings = settings_of(ctx)
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.app import App, running_app
 from bot.channels import Channel
 from bot.config import Settings
-from bot.delivery import message_handler
+from bot.delivery import DeliveryPolicy, message_handler
 from bot.scheduler import Jobs, Scheduler
 from bot.sender import Sender
 from bot.web import add_health_routes, make_web_app, start_web
@@ -27,7 +27,14 @@ def make_channel(name: str, app: App, web_app: web.Application) -> Channel:
     return importlib.import_module(CHANNEL_MODULES[name]).create(app, web_app)
 
 
-def make_pushes(app: App, channels: dict[str, Channel]) -> tuple[Scheduler, Sender]:
+def delivery_policy(app: App, platforms: list[str]) -> DeliveryPolicy:
+    """The one policy for failed sends, shared by live replies and the sender."""
+    return DeliveryPolicy(sessions=app.sessions, render=app.dispatcher.render,
+                          settings=app.settings.sender, clock=app.clock, platforms=platforms)
+
+
+def make_pushes(app: App, channels: dict[str, Channel],
+                policy: DeliveryPolicy | None = None) -> tuple[Scheduler, Sender]:
     """The scheduler (jobs write the outbox) and the sender (drains it) for these channels."""
     settings = app.settings
     jobs = Jobs(sessions=app.sessions, render=app.dispatcher.render,
@@ -35,7 +42,8 @@ def make_pushes(app: App, channels: dict[str, Channel]) -> tuple[Scheduler, Send
                 clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days)
     scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
     sender = Sender(channels, sessions=app.sessions, render=app.dispatcher.render,
-                    settings=settings.sender, clock=app.clock, metrics=app.dispatcher.metrics)
+                    settings=settings.sender, clock=app.clock, metrics=app.dispatcher.metrics,
+                    policy=policy or delivery_policy(app, list(channels)))
     return scheduler, sender
 
 
@@ -49,15 +57,16 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         names = [n for n in settings.active_channels() if n != "console"]
         channels = [make_channel(name, app, web_app) for name in names]
         started: list[Channel] = []
+        policy = delivery_policy(app, names)
         add_health_routes(web_app, app, lambda: {c.name: c in started for c in channels})
         web_runner = await start_web(web_app, settings.web)
         try:
             for channel in channels:
                 await channel.start(message_handler(channel, app.dispatcher, app.sessions,
-                                                    app.clock))
+                                                    app.clock, policy))
                 started.append(channel)
                 log.info("channel %s started", channel.name)
-            scheduler, sender = make_pushes(app, {c.name: c for c in started})
+            scheduler, sender = make_pushes(app, {c.name: c for c in started}, policy)
             await scheduler.start()
             delivering = asyncio.create_task(sender.run(stop))
             await stop.wait()

@@ -28,7 +28,7 @@ from handlers.types import Reply
 from models.leaderboard import Week, board
 from models.ledger import Report
 from models.members import ChatLink, Member
-from models.outbox import Outbox, enqueue, first_to_run
+from models.outbox import enqueue, existing_keys, first_to_run
 from models.processed import purge
 from models.rollup import Rollup, rollup
 from models.units import PROGRAMMES, Unit
@@ -75,7 +75,7 @@ class Jobs:
         """Queue `week`'s board of each link's unit (the manual push shares this)."""
         keys = {link.id: f"leaderboard:{week.label}:{link.platform}:{link.chat_id}"
                 for link in links}
-        done = await _existing(list(keys.values()), session=session)
+        done = await existing_keys(list(keys.values()), session=session)
         todo = [link for link in links if keys[link.id] not in done]
         if not todo:
             return 0
@@ -107,7 +107,7 @@ class Jobs:
                     col(Member.platform).in_(self.platforms),
                     col(Member.id).not_in(reported))))
             keys = {m.id: f"reminder:{week.label}:{m.platform}:{m.user_id}" for m, _ in rows}
-            done = await _existing(list(keys.values()), session=session)
+            done = await existing_keys(list(keys.values()), session=session)
             rows = [(m, u) for m, u in rows if keys[m.id] not in done]
             added = 0
             if rows:
@@ -122,14 +122,6 @@ class Jobs:
             await session.commit()
         log.info("reminder %s: %d outbox row(s) added", week.label, added)
         return added
-
-
-async def _existing(keys: list[str], *, session: AsyncSession) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
-        found.update(await session.exec(select(Outbox.key).where(
-            col(Outbox.key).in_(keys[i:i + 500]))))
-    return found
 
 
 async def _tree(week: Week, unit_ids: set[int], *, session: AsyncSession) -> Rollup:

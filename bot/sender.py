@@ -3,13 +3,9 @@
 - A row is marked sent only after the channel's `send` returned (the platform confirmed).
   A crash between the two repeats that one message on restart, never loses it; a chat's
   rows go out one at a time and in order, so at most one message per chat repeats.
-- RetryableError / timeouts / unclassified errors: retried with exponential back-off and
-  jitter, never sooner than the platform's retry-after (which also pauses the whole
-  platform: Telegram's flood control is per bot).
-- RecipientGone: the chat's link is deactivated and its pending rows fail.
-- Misconfigured, or attempts used up: the row is `failed` (see `hamletbot outbox status`)
-  and each admin gets a notice in their private chat. Notices never cause notices, and
-  there is at most one per admin per platform per hour.
+- A failed send goes to the one delivery policy (bot/delivery.py: retry with back-off,
+  unlink a gone chat, fail and tell the admins), as a failed live reply does. A
+  retry-after also pauses the whole platform here: Telegram's flood control is per bot.
 """
 from __future__ import annotations
 
@@ -22,23 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
-from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.channels import Channel, Misconfigured, RecipientGone, RetryableError
+from bot.channels import Channel, RetryableError
 from bot.config import SenderSettings
-from bot.delivery import reply_from_payload, reply_payload
+from bot.delivery import DeliveryPolicy, reply_from_payload
 from bot.metrics import Metrics
-from handlers.types import Reply
-from models.base import as_utc
-from models.members import ChatLink, Member
-from models.outbox import Outbox, enqueue
+from models.outbox import Due, claim, payload_if_pending, release, set_row
 
 log = logging.getLogger(__name__)
 
-NOTICE = "notice:"  # key prefix of admin notices; a failed notice tells nobody (no loops)
 SAFETY = 1.05  # stretch every limit window a little: our clock and the platform's differ
 BATCH = 5000  # row ids read per pass (payloads are read one at a time)
 
@@ -111,24 +101,19 @@ class Limiter:
             self.groups = {c: g for c, g in self.groups.items() if g and g[-1] > now - 60 * SAFETY}
 
 
-@dataclass
-class _Row:
-    id: int
-    key: str
-    chat_id: str
-    attempts: int
-
-
 class Sender:
     def __init__(self, channels: dict[str, Channel], *,
                  sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
                  settings: SenderSettings, clock: Callable[[], datetime],
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  rng: random.Random | None = None, limits: dict[str, Limits] = LIMITS,
-                 concurrency: int = 64, metrics: Metrics | None = None) -> None:
-        self.channels, self.sessions, self.render = channels, sessions, render
+                 concurrency: int = 64, metrics: Metrics | None = None,
+                 policy: DeliveryPolicy | None = None) -> None:
+        self.channels, self.sessions = channels, sessions
         self.settings, self.clock, self.sleep = settings, clock, sleep
-        self.rng = rng or random.Random()
+        self.policy = policy or DeliveryPolicy(
+            sessions=sessions, render=render, settings=settings, clock=clock,
+            platforms=list(channels), rand=(rng or random.Random()).random)
         self.limiters = {name: Limiter(limits.get(name, LIMITS["zalo"]), name,
                                        lambda: clock().timestamp(), sleep)
                          for name in channels}
@@ -159,10 +144,15 @@ class Sender:
     async def drain(self, platform: str) -> int:
         """One pass: every due row of `platform`, each chat's rows in order. Returns how
         many rows were tried."""
-        chats = await self._claim(platform)
+        self._passes += 1
+        async with self.sessions() as session:
+            chats = await claim(platform, token=f"{self.instance}:{self._passes}",
+                                now=self.clock(), lease=self.lease, limit=BATCH,
+                                session=session)
+            await session.commit()
         slots = asyncio.Semaphore(self.concurrency)
 
-        async def one_chat(queue: list[_Row]) -> int:
+        async def one_chat(queue: list[Due]) -> int:
             async with slots:
                 for tried, row in enumerate(queue, 1):
                     if not await self._deliver(platform, row):
@@ -172,165 +162,38 @@ class Sender:
 
         return sum(await asyncio.gather(*(one_chat(q) for q in chats.values())))
 
-    async def _claim(self, platform: str) -> dict[str, list[_Row]]:
-        """Claim the due rows of chats no other sender is working on, in one transaction.
-
-        PostgreSQL skips rows another sender is claiming right now (FOR UPDATE SKIP
-        LOCKED); the compare-and-set UPDATE settles SQLite, which has one writer."""
-        now = self.clock()
-        self._passes += 1
-        token = f"{self.instance}:{self._passes}"
-        async with self.sessions() as session:
-            query = (select(Outbox.id, Outbox.key, Outbox.chat_id, Outbox.attempts,
-                            Outbox.next_attempt, Outbox.claimed_until)
-                     .where(Outbox.status == "pending", Outbox.platform == platform)
-                     .order_by(Outbox.id).limit(BATCH))
-            if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            candidates: dict[int, _Row] = {}
-            blocked: set[str] = set()
-            for id_, key, chat_id, attempts, next_attempt, claimed in await session.exec(query):
-                if chat_id in blocked:
-                    continue
-                # a chat's later rows wait for its earlier ones, and for another sender
-                if as_utc(next_attempt) > now or (claimed and as_utc(claimed) > now):
-                    blocked.add(chat_id)
-                    continue
-                candidates[id_] = _Row(id_, key, chat_id, attempts)
-            mine: set[int] = set()
-            for i in range(0, len(candidates), 500):  # SQLite's bound-parameter limit
-                ids = list(candidates)[i:i + 500]
-                await session.exec(update(Outbox).where(
-                    col(Outbox.id).in_(ids), Outbox.status == "pending",
-                    or_(col(Outbox.claimed_until).is_(None), Outbox.claimed_until <= now),
-                ).values(claimed_by=token, claimed_until=now + self.lease))
-                mine.update(await session.exec(select(Outbox.id).where(
-                    col(Outbox.id).in_(ids), Outbox.claimed_by == token)))
-            await session.commit()
-        chats: dict[str, list[_Row]] = {}
-        for id_, row in candidates.items():
-            if id_ in mine:
-                chats.setdefault(row.chat_id, []).append(row)
-        return chats
-
-    async def _release(self, rows: list[_Row]) -> None:
+    async def _release(self, rows: list[Due]) -> None:
         """Rows of a chat left untried after an earlier one failed: free them now."""
         if rows:
             async with self.sessions() as session:
-                await session.exec(update(Outbox).where(col(Outbox.id).in_([r.id for r in rows]))
-                                   .values(claimed_by=None, claimed_until=None))
+                await release([r.id for r in rows], session=session)
                 await session.commit()
 
-    async def _deliver(self, platform: str, row: _Row) -> bool:
+    async def _deliver(self, platform: str, row: Due) -> bool:
         """Send one row; True when it was sent (the chat may go on)."""
         async with self.sessions() as session:
-            outbox = await session.get(Outbox, row.id)
-            if outbox is None or outbox.status != "pending":
-                return True
-            reply = reply_from_payload(outbox.payload)
-        await self.limiters[platform].acquire(row.chat_id)
+            payload = await payload_if_pending(row.id, session=session)
+        if payload is None:
+            return True
+        limiter = self.limiters[platform]
+        await limiter.acquire(row.chat_id)
         try:
             with self.metrics.send_seconds.labels(platform).time():
-                await asyncio.wait_for(self.channels[platform].send(row.chat_id, reply),
-                                       self.settings.send_timeout_seconds)
-        except RetryableError as exc:
-            self.limiters[platform].done(row.chat_id)
-            if exc.retry_after:
-                self.limiters[platform].pause(exc.retry_after)
-            await self._retry(platform, row, exc, exc.retry_after)
+                await asyncio.wait_for(self.channels[platform].send(
+                    row.chat_id, reply_from_payload(payload)), self.settings.send_timeout_seconds)
+        except Exception as exc:  # classified or not (timeouts, network), the policy decides
+            if isinstance(exc, RetryableError):  # the platform saw it, and may ask for a pause
+                limiter.done(row.chat_id)
+                if exc.retry_after:
+                    limiter.pause(exc.retry_after)
+            await self.policy.failed(row, exc)
             return False
-        except RecipientGone as exc:
-            await self._gone(platform, row, exc)
-            return False
-        except Misconfigured as exc:
-            await self._fail(platform, row, exc)
-            return False
-        except Exception as exc:  # timeouts and network errors the channel did not classify
-            await self._retry(platform, row, exc, None)
-            return False
-        self.limiters[platform].done(row.chat_id)
+        limiter.done(row.chat_id)
         await self._set(row.id, status="sent", attempts=row.attempts + 1, sent_at=self.clock(),
                         last_error=None, claimed_by=None, claimed_until=None)
         return True
 
-    def backoff(self, attempts: int) -> float:
-        """Exponential, capped, with jitter (half fixed, half random) so retries spread."""
-        s = self.settings
-        delay = min(s.max_delay_seconds, s.base_delay_seconds * 2 ** (attempts - 1))
-        return delay * (0.5 + self.rng.random() / 2)
-
-    async def _retry(self, platform: str, row: _Row, exc: Exception,
-                     retry_after: float | None) -> None:
-        attempts = row.attempts + 1
-        if attempts >= self.settings.max_attempts:
-            await self._fail(platform, row, exc, attempts=attempts)
-            return
-        delay = max(self.backoff(attempts), retry_after or 0)
-        log.info("outbox %s: %s, retry %d in %.0f s", row.key, type(exc).__name__,
-                 attempts, delay)
-        await self._set(row.id, attempts=attempts, last_error=_describe(exc),
-                        next_attempt=self.clock() + timedelta(seconds=delay),
-                        claimed_by=None, claimed_until=None)
-
-    async def _gone(self, platform: str, row: _Row, exc: Exception) -> None:
-        """The chat is gone: unlink it and fail everything still queued for it."""
-        async with self.sessions() as session:
-            await session.exec(update(ChatLink).where(
-                ChatLink.platform == platform, ChatLink.chat_id == row.chat_id).values(active=False))
-            await session.exec(update(Outbox).where(
-                Outbox.platform == platform, Outbox.chat_id == row.chat_id,
-                Outbox.status == "pending").values(status="failed", last_error=_describe(exc)))
-            await session.exec(update(Outbox).where(Outbox.id == row.id).values(
-                attempts=row.attempts + 1))
-            await self._notify_admins(platform, row, exc, session=session)
-            await session.commit()
-        log.warning("outbox %s: chat %s:%s is gone; link deactivated", row.key, platform,
-                    row.chat_id)
-
-    async def _fail(self, platform: str, row: _Row, exc: Exception,
-                    attempts: int | None = None) -> None:
-        async with self.sessions() as session:
-            await session.exec(update(Outbox).where(Outbox.id == row.id).values(
-                status="failed", attempts=attempts or row.attempts + 1,
-                last_error=_describe(exc)))
-            await self._notify_admins(platform, row, exc, session=session)
-            await session.commit()
-        log.error("outbox %s failed: %s", row.key, _describe(exc))
-
-    async def _notify_admins(self, platform: str, row: _Row, exc: Exception,
-                             *, session: AsyncSession) -> None:
-        if row.key.startswith(NOTICE):
-            return
-        failed = (await session.exec(select(func.count()).select_from(Outbox).where(
-            Outbox.platform == platform, Outbox.status == "failed"))).one()
-        hour = self.clock().strftime("%Y-%m-%dT%H")
-        text = self.render("outbox/failed_admin.j2", count=failed, platform=platform,
-                           error=type(exc).__name__)
-        admins = await session.exec(select(Member).where(
-            Member.role == "admin", Member.active, col(Member.platform).in_(list(self.channels))))
-        for admin in admins:
-            await enqueue(f"{NOTICE}failed:{platform}:{hour}:{admin.platform}:{admin.user_id}",
-                          admin.platform, admin.user_id, reply_payload(Reply(text)),
-                          now=self.clock(), session=session)
-
     async def _set(self, row_id: int, **values) -> None:
         async with self.sessions() as session:
-            await session.exec(update(Outbox).where(Outbox.id == row_id).values(**values))
+            await set_row(row_id, session=session, **values)
             await session.commit()
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
-
-
-async def outbox_status(*, session: AsyncSession, failed_limit: int = 20) -> dict:
-    """Counts per platform and status, the oldest pending row, and the latest failures."""
-    counts = {(p, s): n for p, s, n in await session.exec(
-        select(Outbox.platform, Outbox.status, func.count()).group_by(Outbox.platform,
-                                                                        Outbox.status))}
-    oldest = (await session.exec(select(func.min(Outbox.created_at)).where(
-        Outbox.status == "pending"))).one()
-    failed = list(await session.exec(select(Outbox).where(Outbox.status == "failed")
-                                     .order_by(col(Outbox.id).desc()).limit(failed_limit)))
-    return {"counts": counts, "oldest_pending": as_utc(oldest) if oldest else None,
-            "failed": failed}

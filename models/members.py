@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel, select
+from sqlalchemy import UniqueConstraint, update
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField, utcnow
@@ -84,6 +84,17 @@ async def move_chat_link(platform: str, old_chat_id: str, new_chat_id: str,
     link.chat_id = new_chat_id
     session.add(link)
     return True
+
+
+async def unlink_chat(platform: str, chat_id: str, *, session: AsyncSession) -> None:
+    """The chat is gone (the bot was blocked or removed): its link stops."""
+    await session.exec(update(ChatLink).where(
+        ChatLink.platform == platform, ChatLink.chat_id == chat_id).values(active=False))
+
+
+async def active_admins(platforms: list[str], *, session: AsyncSession) -> list[Member]:
+    return list(await session.exec(select(Member).where(
+        Member.role == "admin", Member.active, col(Member.platform).in_(platforms))))
 
 
 async def members_in(unit_ids: list[int], *, session: AsyncSession) -> list[tuple[Member, Unit]]:

@@ -14,10 +14,10 @@ from bot.channels import Misconfigured, RecipientGone, RetryableError
 from bot.config import SenderSettings
 from bot.delivery import reply_payload
 from bot.render import make_renderer
-from bot.sender import Sender, outbox_status
+from bot.sender import Sender
 from handlers.types import Reply
 from models.members import ChatLink
-from models.outbox import Outbox, enqueue
+from models.outbox import Outbox, enqueue, outbox_status
 from models.units import unit_by_code
 from tests.conftest import add_member
 
