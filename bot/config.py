@@ -85,12 +85,30 @@ class PlatformSettings(_Section):
         return _secret(self.webhook_secret_env) if self.webhook_secret_env else None
 
 
+class TelegramSettings(PlatformSettings):
+    """Every key optional: a `[telegram]` table with only `base_url` keeps the other defaults."""
+    token_env: str = "HAMLETBOT_TELEGRAM_TOKEN"
+    webhook_secret_env: str = "HAMLETBOT_TELEGRAM_SECRET"
+
+
+class ZaloSettings(PlatformSettings):
+    token_env: str = "HAMLETBOT_ZALO_TOKEN"
+    webhook_secret_env: str = "HAMLETBOT_ZALO_SECRET"
+    base_url: str = "https://bot-api.zaloplatforms.com"
+
+
 class WebSettings(_Section):
     """The aiohttp server for webhooks (and served images); only started when needed."""
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     # The HTTPS address the platforms reach this server at, e.g. https://bot.example.vn
     public_url: str = ""
+    # Webhook requests handled at once (both platforms); past it the server answers 503 and
+    # the platform delivers again later. Each request is answered after its transaction.
+    max_concurrent_updates: int = Field(40, ge=1, le=10_000)
+    # A connection must send its request headers (and a webhook its body) within these.
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
     @field_validator("public_url")
     @classmethod
@@ -140,11 +158,8 @@ class Settings(_Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     reporting: ReportingSettings = Field(default_factory=ReportingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
-    telegram: PlatformSettings = Field(default_factory=lambda: PlatformSettings(
-        token_env="HAMLETBOT_TELEGRAM_TOKEN", webhook_secret_env="HAMLETBOT_TELEGRAM_SECRET"))
-    zalo: PlatformSettings = Field(default_factory=lambda: PlatformSettings(
-        token_env="HAMLETBOT_ZALO_TOKEN", webhook_secret_env="HAMLETBOT_ZALO_SECRET",
-        base_url="https://bot-api.zaloplatforms.com"))
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    zalo: ZaloSettings = Field(default_factory=ZaloSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)

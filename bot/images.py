@@ -13,10 +13,12 @@ reply (which publishes it again).
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Callable
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -36,8 +38,8 @@ class ImageStore:
         self.clock = clock
         self.ttl = ttl
         self.max_bytes = max_bytes
-        # token → (bytes, content type, expiry)
-        self._items: OrderedDict[str, tuple[bytes, str, datetime]] = OrderedDict()
+        # token → (bytes, content type, expiry, file name or "")
+        self._items: OrderedDict[str, tuple[bytes, str, datetime, str]] = OrderedDict()
         self._bytes = 0
 
     @property
@@ -56,16 +58,17 @@ class ImageStore:
 
     def publish_file(self, name: str, data: bytes) -> str | None:
         """The download URL of a file (an XLSX export) until it expires; None when not enabled.
-        `name` is ours (`tien-do-LM-2026.xlsx`): letters, digits, dots and dashes."""
-        token = self._add(data, XLSX if name.endswith(".xlsx") else "application/octet-stream")
-        return f"{self.public_url}/file/{token}/{name}" if token else None
+        The file is served under this name only (another name in the URL gets 404)."""
+        token = self._add(data, XLSX if name.endswith(".xlsx") else "application/octet-stream",
+                          name)
+        return f"{self.public_url}/file/{token}/{quote(name, safe='')}" if token else None
 
-    def _add(self, data: bytes, content_type: str) -> str | None:
+    def _add(self, data: bytes, content_type: str, name: str = "") -> str | None:
         if not self.enabled:
             return None
         self._expire()
         token = secrets.token_urlsafe(24)
-        self._items[token] = (data, content_type, self.clock() + self.ttl)
+        self._items[token] = (data, content_type, self.clock() + self.ttl, name)
         self._bytes += len(data)
         while self._bytes > self.max_bytes and len(self._items) > 1:
             self._drop(next(iter(self._items)))
@@ -74,18 +77,27 @@ class ImageStore:
     async def serve(self, request: web.Request) -> web.Response:
         self._expire()
         found = self._items.get(request.match_info["token"])
-        if found is None:
+        if found is None or request.match_info.get("name", "") != found[3]:
             raise web.HTTPNotFound()
+        data, content_type, _, name = found
         headers = {"Cache-Control": "private, max-age=3600"}
-        if "name" in request.match_info:
-            headers["Content-Disposition"] = f'attachment; filename="{request.match_info["name"]}"'
-        return web.Response(body=found[0], content_type=found[1], headers=headers)
+        if name:
+            headers["Content-Disposition"] = attachment(name)
+        return web.Response(body=data, content_type=content_type, headers=headers)
 
     def _expire(self) -> None:
         now = self.clock()
-        for token in [t for t, (_, _, until) in self._items.items() if until <= now]:
+        for token in [t for t, (_, _, until, _) in self._items.items() if until <= now]:
             self._drop(token)
 
     def _drop(self, token: str) -> None:
-        data, _, _ = self._items.pop(token)
+        data = self._items.pop(token)[0]
         self._bytes -= len(data)
+
+
+def attachment(name: str) -> str:
+    """Content-Disposition for a download (RFC 6266): the exact name as RFC 5987
+    `filename*`, and a plain ASCII `filename` for old clients, so no character of the name
+    can end the quoted string or the header."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -53,7 +53,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running_app(settings) as app:
-        web_app = make_web_app()
+        web_app = make_web_app(settings.web)
         names = [n for n in settings.active_channels() if n != "console"]
         channels = [make_channel(name, app, web_app) for name in names]
         started: list[Channel] = []

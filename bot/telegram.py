@@ -8,20 +8,23 @@ split on line boundaries. Two modes (config `telegram.mode`):
   next offset) only once every update in it was handled, so a crash loses none: Telegram
   redelivers them and the idempotency keys absorb the repeats. (PTB's Updater confirms a
   batch on its next poll, before the updates are handled: a SIGKILL lost them.)
-- webhook: PTB runs without an Updater (`.updater(None)`, as in PTB's customwebhookbot
-  example) and a route on the shared aiohttp server checks Telegram's secret header before
-  it reads the body, then puts the update on PTB's queue and answers at once (a slow answer
-  makes Telegram resend, PLATFORMS.md C Telegram 1). `hamletbot telegram set-webhook`
-  registers the route with Telegram.
+  A batch with an update that failed is confirmed only up to that update and fetched again.
+- webhook: a route on the shared aiohttp server checks Telegram's secret header before it
+  reads the body, takes an update slot (503 when all are taken: Telegram delivers again),
+  and answers 200 only once the update was handled, i.e. its transaction committed (or, with
+  the database away, it was written to the inbox, bot/inbox.py); a failure answers 503 so
+  Telegram delivers it again. Telegram waits up to ~60 s for the answer (PLATFORMS.md B.5).
+  `hamletbot telegram set-webhook` registers the route with Telegram.
 
-PTB is used for its Bot and its update queue only: no persistence, JobQueue or user_data,
-because our state lives in the database that Zalo shares. Updates of one chat are handled
-one after another in arrival order; different chats run side by side.
+PTB is used for its Bot only: no Updater, persistence, JobQueue or user_data, because our
+state lives in the database that Zalo shares. Updates of one chat are handled one after
+another in arrival order; different chats run side by side.
 """
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import warnings
 from collections import deque
@@ -35,7 +38,7 @@ from telegram import (Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Mes
                       Update, constants)
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter,
                             TelegramError)
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone,
@@ -43,6 +46,7 @@ from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone
 from bot.config import ConfigError, Settings
 from bot.logs import redact, redact_secret
 from bot.splitting import split_text
+from bot.web import read_body, update_slot
 from handlers.types import Choice, Incoming, Reply
 from models.members import move_chat_link
 
@@ -65,12 +69,13 @@ class TelegramChannel:
                  clock: Callable[[], datetime], mode: str = "polling",
                  secret: str | None = None, web_app: web.Application | None = None,
                  base_url: str | None = None, poll_timeout: int = 10,
-                 request_timeout: float | None = None) -> None:
+                 request_timeout: float | None = None,
+                 poll_retry_seconds: float = POLL_RETRY_SECONDS) -> None:
         if mode == "webhook" and (not secret or web_app is None):
             raise ConfigError("telegram webhook mode needs the secret and the web server")
         redact_secret(token)
         self.sessions, self.clock, self.mode = sessions, clock, mode
-        self.poll_timeout = poll_timeout
+        self.poll_timeout, self.poll_retry_seconds = poll_timeout, poll_retry_seconds
         self._secret = (secret or "").encode()
         # No JobQueue (the one scheduler lives in bot/) and no persistence (DESIGN.md).
         builder = Application.builder().token(token).job_queue(None).persistence(None)
@@ -79,12 +84,12 @@ class TelegramChannel:
         if request_timeout is not None:
             builder = builder.read_timeout(request_timeout).write_timeout(request_timeout)
         self.application = builder.updater(None).build()  # we poll ourselves, see above
-        self.application.add_handler(TypeHandler(Update, self._on_update))
         self.bot_id, self.bot_username = 0, ""
         self._on_message: OnMessage | None = None
+        self._accepting = False
         self._order = ChatOrder(MAX_CONCURRENT_CHATS)
         self._polling: asyncio.Task | None = None
-        self._fetched = 0  # the offset past every update fetched so far
+        self._batch: dict[int, asyncio.Future | None] = {}  # the polled batch being handled
         if mode == "webhook":
             web_app.router.add_post(WEBHOOK_PATH, self._webhook)
 
@@ -101,7 +106,7 @@ class TelegramChannel:
                 await self.application.bot.delete_webhook()  # getUpdates refuses while one is set
         except TelegramError as exc:
             raise platform_error(exc) from None
-        await self.application.start()
+        self._accepting = True
         if self.mode == "polling":
             self._polling = asyncio.create_task(self._poll())
         log.info("telegram: @%s receiving by %s", self.bot_username, self.mode)
@@ -111,12 +116,11 @@ class TelegramChannel:
         if self._polling is not None:
             self._polling.cancel()
             await asyncio.gather(self._polling, return_exceptions=True)
-        if self.application.running:
-            await self.application.stop()
+        self._accepting = False  # webhook requests from now on get 503: Telegram resends them
         await self._order.drain()
-        if self._fetched:  # drained: everything fetched was handled, so confirm it
+        if self._batch:  # drained: confirm what of the last batch was handled
             await self._quietly(self.application.bot.get_updates(
-                offset=self._fetched, timeout=0, allowed_updates=ALLOWED_UPDATES))
+                offset=confirmable(self._batch), timeout=0, allowed_updates=ALLOWED_UPDATES))
         await self.application.shutdown()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -156,16 +160,25 @@ class TelegramChannel:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), self._secret):
             log.warning("telegram webhook: missing or wrong secret token, rejected")
             return web.Response(status=403)
-        try:
-            update = Update.de_json(await request.json(), self.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return web.Response(status=400)
-        await self.application.update_queue.put(update)
+        if not self._accepting:  # starting or stopping: Telegram delivers it again
+            return web.Response(status=503)
+        with update_slot(request):
+            try:
+                update = Update.de_json(json.loads(await read_body(request)), self.application.bot)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return web.Response(status=400)
+            handled = self._on_update(update)
+            if handled is not None:
+                try:
+                    await asyncio.shield(handled)
+                except Exception:  # logged by ChatOrder; not handled, so not acknowledged
+                    return web.Response(status=503)
         return web.Response()
 
     async def _poll(self) -> None:
         """Long-poll getUpdates; ask for the next offset (confirming a batch) only after the
-        batch was handled (Bot API #getupdates: confirmed = a higher offset was asked for)."""
+        batch was handled (Bot API #getupdates: confirmed = a higher offset was asked for),
+        and only up to the first update that failed, which is fetched again."""
         offset = 0
         while True:
             try:
@@ -177,22 +190,26 @@ class TelegramChannel:
                 continue
             except TelegramError as exc:
                 log.warning("telegram: getUpdates failed (%s); retrying in %.0f s",
-                            redact(f"{type(exc).__name__}: {exc.message}"), POLL_RETRY_SECONDS)
-                await asyncio.sleep(POLL_RETRY_SECONDS)
+                            redact(f"{type(exc).__name__}: {exc.message}"),
+                            self.poll_retry_seconds)
+                await asyncio.sleep(self.poll_retry_seconds)
                 continue
             if not updates:
                 continue
-            self._fetched = updates[-1].update_id + 1
-            for update in updates:
-                await self._on_update(update, None)
+            self._batch = {update.update_id: self._on_update(update) for update in updates}
             await self._order.drain()
-            offset = self._fetched
+            offset = confirmable(self._batch)
+            if offset <= updates[-1].update_id:
+                log.warning("telegram: update %d not handled; fetching it again in %.0f s",
+                            offset, self.poll_retry_seconds)
+                await asyncio.sleep(self.poll_retry_seconds)
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB's only handler: hand the update to its chat's queue and return at once."""
+    def _on_update(self, update: Update) -> asyncio.Future | None:
+        """Hand the update to its chat's queue; the future is done once it was handled."""
         chat = update.effective_chat
-        if chat is not None:
-            self._order.submit(str(chat.id), lambda: self._handle(update))
+        if chat is None:
+            return None
+        return self._order.submit(str(chat.id), lambda: self._handle(update))
 
     async def _handle(self, update: Update) -> None:
         message = update.message
@@ -312,23 +329,40 @@ def _seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def confirmable(batch: dict[int, asyncio.Future | None]) -> int:
+    """The getUpdates offset that confirms a handled batch: past its last update, or up to
+    (not including) the first update whose handling failed."""
+    for update_id, handled in sorted(batch.items()):
+        if handled is not None and (not handled.done() or handled.cancelled()
+                                    or handled.exception() is not None):
+            return update_id
+    return max(batch) + 1
+
+
+Job = Callable[[], Awaitable[None]]
+
+
 class ChatOrder:
     """Runs jobs one at a time per chat, in submission order; chats run side by side,
     at most `limit` at once."""
 
     def __init__(self, limit: int) -> None:
-        self._queues: dict[str, deque[Callable[[], Awaitable[None]]]] = {}
+        self._queues: dict[str, deque[tuple[Job, asyncio.Future]]] = {}
         self._tasks: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(limit)
 
-    def submit(self, key: str, job: Callable[[], Awaitable[None]]) -> None:
+    def submit(self, key: str, job: Job) -> asyncio.Future:
+        """Queue the job; the returned future ends as the job does (its error included)."""
+        done = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_retrieved)
         if key in self._queues:
-            self._queues[key].append(job)
-            return
-        self._queues[key] = deque([job])
+            self._queues[key].append((job, done))
+            return done
+        self._queues[key] = deque([(job, done)])
         task = asyncio.create_task(self._drain(key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return done
 
     async def drain(self) -> None:
         """Wait until every submitted job has run. Cancelling the wait (the poll loop at
@@ -341,13 +375,24 @@ class ChatOrder:
         try:
             async with self._slots:
                 while queue:
-                    job = queue.popleft()
+                    job, done = queue.popleft()
                     try:
                         await job()
-                    except Exception:
+                    except Exception as exc:
                         log.exception("telegram: an update of chat %s failed", key)
+                        if not done.done():
+                            done.set_exception(exc)
+                    else:
+                        if not done.done():
+                            done.set_result(None)
         finally:
             del self._queues[key]
+
+
+def _retrieved(done: asyncio.Future) -> None:
+    """Mark a job's error as seen: it was logged already, and polling reads it later."""
+    if not done.cancelled():
+        done.exception()
 
 
 async def set_webhook(settings: Settings) -> str:

@@ -1,14 +1,19 @@
-"""The one aiohttp server: webhooks of every platform (and, later, health, metrics, images).
+"""The one aiohttp server: webhooks of every platform, health, metrics, images and files.
 
-Channels add their routes to the application before it starts; each webhook checks its
-platform's secret header before reading the body, and bodies are capped in size.
+Channels add their routes to the application before it starts. Each webhook checks its
+platform's secret header before reading the body, then takes one of the server's update
+slots (`update_slot`: when all are taken it answers 503 at once, so the platform delivers
+again later instead of us queueing without bound) and reads the body within a deadline
+(`read_body`). Bodies are capped in size; a connection that does not finish its request
+headers in time is closed (aiohttp's keep-alive timer also runs before the first request).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-
-from typing import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from aiohttp import web
 from sqlalchemy import text
@@ -20,14 +25,56 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # an update is a few KB; refuse anything near a megabyte
 HEALTH_TIMEOUT = 2.0
+RETRY_AFTER_SECONDS = "5"
 
 
-def make_web_app() -> web.Application:
-    return web.Application(client_max_size=MAX_BODY_BYTES)
+@dataclass
+class UpdateSlots:
+    """Webhook updates in flight on this server, and the most it takes at once."""
+    limit: int
+    body_timeout: float
+    busy: int = 0
+
+
+SLOTS = web.AppKey("update_slots", UpdateSlots)
+
+
+def make_web_app(settings: WebSettings | None = None) -> web.Application:
+    settings = settings or WebSettings()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SLOTS] = UpdateSlots(settings.max_concurrent_updates, settings.body_timeout_seconds)
+    return app
+
+
+@contextmanager
+def update_slot(request: web.Request) -> Iterator[None]:
+    """Hold one update slot while the update is handled; 503 (with Retry-After) when none is
+    free: the platform keeps the update and delivers it again (PLATFORMS.md B.5)."""
+    slots = request.app[SLOTS]
+    if slots.busy >= slots.limit:
+        log.warning("webhook: %d updates in flight, the limit; answered 503", slots.busy)
+        raise web.HTTPServiceUnavailable(headers={"Retry-After": RETRY_AFTER_SECONDS})
+    slots.busy += 1
+    try:
+        yield
+    finally:
+        slots.busy -= 1
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, or 408 when the client sends it too slowly."""
+    try:
+        async with asyncio.timeout(request.app[SLOTS].body_timeout):
+            return await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
 
 
 async def start_web(app: web.Application, settings: WebSettings) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None)  # access logs would carry webhook paths
+    # access logs would carry webhook paths; the keep-alive timeout also bounds how long a
+    # connection may take to send its request headers (a slow-loris client is cut off)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.header_timeout_seconds,
+                           lingering_time=settings.body_timeout_seconds)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     log.info("web server listening on %s:%d", settings.host, settings.port)

@@ -31,6 +31,7 @@ from bot.images import ImageStore
 from bot.logs import redact_secret
 from bot.render import make_renderer
 from bot.splitting import split_text
+from bot.web import read_body, update_slot
 from handlers.types import Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -174,48 +175,73 @@ def unwrap(body: Any) -> dict | None:
     return None
 
 
+class MalformedEvent(ValueError):
+    """A Zalo event whose fields have the wrong types (`chat` a string, an id a list)."""
+
+
 def to_incoming(event: dict, bot: ZaloBot, clock: Callable[[], datetime]) -> Incoming | None:
     """The neutral message of one Zalo event; None for events that carry nothing to answer.
 
     Images and stickers become a message without text (the dispatcher answers that with a
     short hint in a private chat and ignores it in a group). `message.unsupported.received`
     (content withheld from protected users, pitfall 10) is ignored: telling such a user to
-    send text would not help them.
+    send text would not help them. Wrong-typed fields raise MalformedEvent; an unreadable
+    `date` falls back to the clock.
     """
     name, message = event.get("event_name"), event["message"]
-    chat, sender = message.get("chat") or {}, message.get("from") or {}
-    chat_id, message_id = str(chat.get("id") or ""), str(message.get("message_id") or "")
-    user_id = str(sender.get("id") or chat_id)
+    chat, sender = _object(message, "chat"), _object(message, "from")
+    chat_id, message_id = _text(chat, "id"), _text(message, "message_id")
+    user_id = _text(sender, "id") or chat_id
     if name == UNSUPPORTED_EVENT or sender.get("is_bot") or not (chat_id and message_id):
         return None
-    text = str(message.get("text") or "") if name == TEXT_EVENT else ""
-    chat_type = str(chat.get("chat_type") or "").upper()
+    text = _text(message, "text") if name == TEXT_EVENT else ""
+    chat_type = _text(chat, "chat_type").upper()
     group = chat_type == "GROUP" or (not chat_type and chat_id != user_id)
     mentioned = next((n for n in bot.names if f"@{n}".lower() in text.lower()), "")
     return Incoming(
         platform=PLATFORM, chat_id=chat_id, chat_kind="group" if group else "private",
         user_id=user_id, text=text, message_id=message_id, time=_time(message.get("date"), clock),
-        display_name=str(sender.get("display_name") or sender.get("first_name")
-                         or sender.get("name") or ""),
+        display_name=(_text(sender, "display_name") or _text(sender, "first_name")
+                      or _text(sender, "name")),
         addressed_to_bot=group and bool(mentioned or _replies_to(message, bot)),
         bot_username=mentioned or (bot.names[0] if bot.names else ""))
+
+
+def _object(parent: dict, key: str) -> dict:
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"message.{key} is not an object")
+    return value
+
+
+def _text(parent: dict, key: str) -> str:
+    """A string or number field as text ("" when absent)."""
+    value = parent.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise MalformedEvent(f"{key} is not text")
+    return str(value)
 
 
 def _replies_to(message: dict, bot: ZaloBot) -> bool:
     for field in REPLY_FIELDS:
         quoted = message.get(field)
         if isinstance(quoted, dict):
-            author = quoted.get("from") or {}
-            return bool(author.get("is_bot")) or str(author.get("id", "")) == bot.id
+            author = _object(quoted, "from")
+            return bool(author.get("is_bot")) or _text(author, "id") == bot.id
     return False
 
 
 def _time(value: Any, clock: Callable[[], datetime]) -> datetime:
     try:
         stamp = float(value)
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(stamp / 1000 if stamp > MS_THRESHOLD else stamp,
+                                      timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):  # absent, "NaN", out of range
         return clock()
-    return datetime.fromtimestamp(stamp / 1000 if stamp > MS_THRESHOLD else stamp, timezone.utc)
 
 
 def backoff(failures: int, rand: Callable[[], float]) -> float:
@@ -303,20 +329,26 @@ class ZaloChannel:
             return web.Response(status=403)
         if self._on_message is None:
             return web.Response(status=503)
-        try:
-            event = unwrap(json.loads(await request.read()))
-        except (ValueError, UnicodeDecodeError):
-            event = None
-        if event is None:
-            log.warning("zalo webhook: body is not a Zalo event; refused")
-            return web.Response(status=400)
-        # Handled before answering: once Zalo has its 200 the message is committed, and a
-        # redelivery (retry policy UNVERIFIED, see above) is answered from the idempotency key.
-        try:
-            await self._handle(event)
-        except Exception:
-            log.exception("zalo webhook: event %s not handled", event.get("event_name"))
-            return web.Response(status=500)
+        with update_slot(request):
+            try:
+                event = unwrap(json.loads(await read_body(request)))
+                msg = self._incoming(event) if event is not None else None
+            except (ValueError, UnicodeDecodeError) as exc:  # MalformedEvent too
+                log.warning("zalo webhook: body is not a Zalo event (%s); refused",
+                            type(exc).__name__)
+                return web.Response(status=400)
+            if event is None:
+                log.warning("zalo webhook: body is not a Zalo event; refused")
+                return web.Response(status=400)
+            # Handled before answering: once Zalo has its 200 the message is committed (or in
+            # the inbox), and a redelivery (retry policy UNVERIFIED, see above) is answered
+            # from the idempotency key. A failure answers 503, for Zalo to deliver it again.
+            try:
+                if msg is not None:
+                    await self._on_message(msg)
+            except Exception:
+                log.exception("zalo webhook: event %s not handled", event.get("event_name"))
+                return web.Response(status=503)
         return web.json_response({"message": "Success"})
 
     async def _poll(self) -> None:
@@ -345,12 +377,19 @@ class ZaloChannel:
         if unwrap(event) is None:
             log.warning("zalo: an update that is not an event; ignored")
             return
+        try:
+            msg = self._incoming(event)
+        except MalformedEvent as exc:
+            log.warning("zalo: a malformed %s ignored (%s)", event.get("event_name"), exc)
+            return
+        if msg is not None and self._on_message is not None:
+            await self._on_message(msg)
+
+    def _incoming(self, event: dict) -> Incoming | None:
         msg = to_incoming(event, self.bot, self.clock)
         if msg is None:
             log.info("zalo: %s ignored", event.get("event_name"))
-            return
-        if self._on_message is not None:
-            await self._on_message(msg)
+        return msg
 
 
 def create(app, web_app: web.Application) -> ZaloChannel:

@@ -63,10 +63,11 @@ class TelegramHarness:
         self.app, self.fake, self.mode = app, fake, mode
         self.handled = 0
         self._done = asyncio.Condition()
-        self.web_app = make_web_app()
+        self.web_app = make_web_app(app.settings.web)
         self.channel = TelegramChannel(
             token=TOKEN, sessions=app.sessions, clock=app.clock, mode=mode, secret=SECRET,
-            web_app=self.web_app, base_url=fake.base_url, poll_timeout=5)
+            web_app=self.web_app, base_url=fake.base_url, poll_timeout=5,
+            poll_retry_seconds=0.05)
         self._runner: web.AppRunner | None = None
         self.webhook_url = ""
         self._client: aiohttp.ClientSession | None = None
@@ -110,10 +111,15 @@ class TelegramHarness:
         if self.mode == "polling":
             return await self.fake.push(update)
         update = self.fake.stamp(update)
-        status = await self._client.post(self.webhook_url, json=update,
-                                         headers={SECRET_HEADER: SECRET})
-        assert status.status == 200, status.status
+        status = await self.post_update(update)
+        assert status == 200, status
         return update
+
+    async def post_update(self, update: dict) -> int:
+        """POST one (stamped) update to the webhook with the secret; the HTTP status."""
+        async with self._client.post(self.webhook_url, json=update,
+                                     headers={SECRET_HEADER: SECRET}) as response:
+            return response.status
 
     async def deliver(self, update: dict, messages: int = 1) -> list[Call]:
         """Deliver updates that reach the dispatcher; the sends made while handling them."""

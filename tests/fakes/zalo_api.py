@@ -4,10 +4,11 @@ aiohttp on 127.0.0.1, port 0. It serves `/bot<token>/<method>` for getMe, getUpd
 event per call from a queue; an idle poll answers 408 "Request timeout"), setWebhook,
 deleteWebhook, getWebhookInfo, sendMessage, sendPhoto and sendChatAction; takes JSON,
 form-urlencoded or query-string parameters; records every request; serves queued errors
-(`fail`, `throttle`); and records any other path in `unexpected`, which the test fixture
-turns into a failure. It pushes webhook events like Zalo does (`deliver`) and fetches
-sendPhoto URLs like Zalo does, but only on loopback: public addresses are mapped onto
-local ones with `route_public`, and anything else is refused.
+(`fail`, `throttle`); holds a call until the test releases it (`hold`); and records any
+other path in `unexpected`, which the test fixture turns into a failure. It pushes webhook
+events like Zalo does (`deliver`) and fetches sendPhoto URLs like Zalo does, but only on
+loopback: public addresses are mapped onto local ones with `route_public`, and anything
+else is refused.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class FakeZalo:
         self.calls: list[Call] = []
         self.unexpected: list[str] = []
         self.errors: dict[str, deque[tuple[int, dict, dict]]] = defaultdict(deque)
+        self.holds: dict[str, deque[asyncio.Event]] = defaultdict(deque)
         self.webhook = {"url": "", "secret": ""}
         self.photos: list[tuple[int, bytes]] = []  # (status, bytes) of each fetched photo
         self._events: deque[dict] = deque()
@@ -71,6 +73,9 @@ class FakeZalo:
 
     async def stop(self) -> None:
         self._closing = True
+        for held in self.holds.values():
+            for event in held:
+                event.set()
         self._notify()
         if self._http is not None:
             await self._http.close()
@@ -92,6 +97,12 @@ class FakeZalo:
 
     def throttle(self, method: str, times: int = 1) -> None:
         self.fail(method, 429, "Quota exceeded", status=429, times=times)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """The next call of `method` waits until the returned event is set (a slow answer)."""
+        event = asyncio.Event()
+        self.holds[method].append(event)
+        return event
 
     def route_public(self, public_url: str, local_url: str) -> None:
         """Reach `public_url` (webhook, photo URLs) at a loopback address instead."""
@@ -140,6 +151,8 @@ class FakeZalo:
         if self.errors[method]:
             status, body, headers = self.errors[method].popleft()
             return web.json_response(body, status=status, headers=headers)
+        if self.holds[method]:
+            await self.holds[method].popleft().wait()
         return await getattr(self, f"_{method}")(params)
 
     async def _getMe(self, params: dict) -> web.Response:

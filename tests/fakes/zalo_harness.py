@@ -68,7 +68,7 @@ async def running_zalo(app, fake: FakeZalo, mode: str, monkeypatch, *,
     monkeypatch.setenv("HAMLETBOT_ZALO_SECRET", SECRET)
     app.settings.zalo.base_url, app.settings.zalo.mode = fake.url, mode
     app.settings.web.public_url = public_url
-    web_app = make_web_app()
+    web_app = make_web_app(app.settings.web)
     channel = create(app, web_app)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
