@@ -68,3 +68,14 @@ def test_secret_value_never_in_errors(monkeypatch, tmp_path):
     with pytest.raises(ConfigError) as err:
         load_settings(path).check_secrets()
     assert "real-secret-token" not in str(err.value)
+
+
+@pytest.mark.parametrize("table", ['[telegram]\nbase_url = "http://127.0.0.1:8081/bot"\n',
+                                   '[zalo]\nmode = "webhook"\n'])
+def test_a_platform_table_with_one_key_keeps_the_other_defaults(tmp_path, table):
+    path = tmp_path / "c.toml"
+    path.write_text(table)
+    settings = load_settings(path)
+    assert settings.telegram.token_env == "HAMLETBOT_TELEGRAM_TOKEN"
+    assert settings.zalo.token_env == "HAMLETBOT_ZALO_TOKEN"
+    assert settings.zalo.base_url.startswith(("https://bot-api.zaloplatforms.com", "http://"))

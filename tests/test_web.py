@@ -1,6 +1,8 @@
 """The web server: /healthz, /metrics, and the body cap every webhook sits behind."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -63,3 +65,20 @@ async def test_metrics_count_messages_and_outbox(client, staff):
 async def test_oversized_body_is_refused(client):
     assert (await client.post("/echo", data=b"x" * 1000)).status == 200
     assert (await client.post("/echo", data=b"x" * (MAX_BODY_BYTES + 1))).status == 413
+
+
+async def test_a_connection_that_never_finishes_its_headers_is_closed(staff):
+    from bot.config import WebSettings
+    from bot.web import start_web
+    from tests.fakes.bot_process import free_port
+
+    settings = WebSettings(port=free_port(), header_timeout_seconds=0.2)
+    runner = await start_web(make_web_app(settings), settings)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", settings.port)
+        writer.write(b"POST /telegram/webhook HTTP/1.1\r\nHost: x\r\n")  # and no more
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the server
+        writer.close()
+    finally:
+        await runner.cleanup()
