@@ -1,18 +1,56 @@
-"""Residents' benefit questions: `/hoi câu hỏi`, and free text in a private chat."""
+"""Residents' benefit questions: `/hoi câu hỏi`, and free text in a private chat.
+
+The matcher says which answer of handlers/faq_answers.toml fits; the slots read from the
+question and the date asked about give the figures; templates/faq/<topic>/<answer>.j2 speak.
+`answer_question` is the whole path without the database: `/hoi` and `hamletbot ask` use it.
+"""
 from __future__ import annotations
 
 import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
 
 from handlers.context import Context
+from handlers.faq_cases import GROUP_NAMES, SEX_NAMES, case_data, refine
+from handlers.faq_slots import read_slots
 from handlers.matcher import Matcher, normalise
 from handlers.types import Choice, Incoming, Reply
 from models.faq import FaqLog
-from models.policy import Policy, PolicyView, load_policy
+from models.policy import Policy, PolicyGap
 
-CHOSEN = re.compile(r"#chude:(\w+)")  # the payload of a clarifying choice
-SUPPORT_GROUP_NAMES = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo",
-                       "ethnic_minority": "Người dân tộc thiểu số", "other": "Người khác"}
+ANSWERS_FILE = Path(__file__).resolve().parent / "faq_answers.toml"
+# Payloads of choices: an answer picked from a clarifying question, a topic (older buttons),
+# the full legal reference of an answer on a day.
+CHOSEN = re.compile(r"#(traloi|chude):([\w.]+)")
+BASIS = re.compile(r"#cancu:([\w.]+)@(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    titles: dict[str, str]  # answer id -> Vietnamese title
+    basis: dict[str, tuple[str, ...]]  # answer id -> policy keys its footer cites
+
+    @classmethod
+    def from_file(cls, path: Path = ANSWERS_FILE) -> Catalogue:
+        with open(path, "rb") as f:
+            answers = tomllib.load(f)["answers"]
+        return cls({k: a["title"] for k, a in answers.items()},
+                   {k: tuple(a.get("basis", ())) for k, a in answers.items()})
+
+    def topics(self) -> list[str]:
+        return [t for k, t in self.titles.items() if k.endswith(".overview")]
+
+
+@dataclass(frozen=True)
+class Answered:
+    replies: list[Reply]
+    answer: str | None  # the answer id given, None for off-topic
+    score: float
+    logged: bool = True  # False for button presses (a choice, the legal reference)
 
 
 @lru_cache(maxsize=1)
@@ -22,23 +60,13 @@ def get_matcher() -> Matcher:
 
 
 @lru_cache(maxsize=1)
-def default_policy() -> Policy:
-    return load_policy()
-
-
-def policy_view(ctx: Context) -> PolicyView:
-    """The figures in force on today's local date."""
-    policy: Policy = ctx.policy or default_policy()
-    return policy.at(ctx.local_now.date())
+def get_catalogue() -> Catalogue:
+    return Catalogue.from_file()
 
 
 def scrub(question: str) -> str:
     """Normalised, digit runs replaced: no phone or ID numbers are stored."""
     return re.sub(r"\d+", "#", normalise(question))[:500]
-
-
-def render_topic(ctx: Context, topic: str, view: PolicyView) -> str:
-    return ctx.render(f"faq/{topic}.j2", p=view, groups=SUPPORT_GROUP_NAMES)
 
 
 async def ask(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -47,20 +75,87 @@ async def ask(msg: Incoming, ctx: Context) -> list[Reply]:
     text = ctx.args.strip()
     if not text:
         return ctx.reply("faq/empty.j2")
-    matcher = get_matcher()
-    view = policy_view(ctx)
+    if ctx.policy is None:
+        raise RuntimeError("the App gives every Context the policy (models.policy.load_policy)")
+    done = answer_question(text, ctx.local_now.date(), ctx.policy, get_matcher(), ctx.render)
+    if done.logged:
+        ctx.session.add(FaqLog(question=scrub(text), topic=done.answer, score=done.score,
+                               created_at=ctx.now))
+    return done.replies
+
+
+def answer_question(text: str, day: date, policy: Policy, matcher: Matcher,
+                    render: Callable[..., str], catalogue: Catalogue | None = None) -> Answered:
+    """The reply the bot gives to the question on that day."""
+    catalogue = catalogue or get_catalogue()
+    basis = BASIS.fullmatch(text)
+    if basis and basis.group(1) in catalogue.titles:
+        return Answered(_basis(basis.group(1), date.fromisoformat(basis.group(2)), policy,
+                               catalogue, render), basis.group(1), 1.0, logged=False)
     chosen = CHOSEN.fullmatch(text)
-    if chosen and chosen.group(1) in matcher.titles:
-        return [Reply(render_topic(ctx, chosen.group(1), view))]
+    if chosen:
+        picked = chosen.group(2) if "." in chosen.group(2) else f"{chosen.group(2)}.overview"
+        if picked in catalogue.titles:
+            return Answered(_answer(picked, "", day, policy, catalogue, render), picked, 1.0,
+                            logged=False)
     match = matcher.match(text)
-    ctx.session.add(FaqLog(question=scrub(text), topic=match.topic, score=match.score,
-                           created_at=ctx.now))
-    if match.topic is None:
-        return ctx.reply("faq/fallback.j2", p=view, topics=list(matcher.titles.values()))
+    found = answer_id(match)
+    if found is None:
+        return Answered(_safe(lambda: [Reply(render(
+            "faq/fallback.j2", p=policy.at(day), topics=catalogue.topics()))], day, policy,
+            render), None, match.score)
     if match.needs_clarifying:
-        topics = (match.topic, *match.alternatives)
-        titles = [matcher.titles[t] for t in topics]
-        return [Reply(ctx.render("faq/clarify.j2", titles=titles),
-                      choices=tuple(Choice(matcher.titles[t], f"/hoi #chude:{t}")
-                                    for t in topics))]
-    return [Reply(render_topic(ctx, match.topic, view))]
+        options = [found, *(a if "." in a else f"{a}.overview" for a in match.alternatives)]
+        options = [a for a in dict.fromkeys(options) if a in catalogue.titles]
+        titles = [catalogue.titles[a] for a in options]
+        return Answered([Reply(render("faq/clarify.j2", titles=titles),
+                               choices=tuple(Choice(catalogue.titles[a], f"/hoi #traloi:{a}")
+                                             for a in options))], found, match.score)
+    found = refine(found, read_slots(text, day))
+    return Answered(_answer(found, text, day, policy, catalogue, render), found, match.score)
+
+
+def answer_id(match: Any) -> str | None:
+    """The matcher's answer id; a matcher that only knows topics gives the topic overview."""
+    found = getattr(match, "answer", None)
+    if found is None and match.topic is not None:
+        found = match.topic if "." in match.topic else f"{match.topic}.overview"
+    return found
+
+
+def _answer(answer: str, text: str, day: date, policy: Policy, catalogue: Catalogue,
+            render: Callable[..., str]) -> list[Reply]:
+    def build() -> list[Reply]:
+        view = policy.at(day)
+        slots = read_slots(text, day)
+        data = case_data(answer, view, slots, policy)
+        basis_view = data.pop("basis_view", view)
+        topic, name = answer.split(".")
+        body = render(f"faq/{topic}/{name}.j2", p=view, s=slots, groups=GROUP_NAMES,
+                      sexes=SEX_NAMES, **data)
+        keys = catalogue.basis[answer]
+        footer = basis_view.footer(*keys)
+        if footer is None:
+            if keys:  # nothing it rests on holds that day: not an answer to give
+                raise PolicyGap(f"{answer}: no basis on {basis_view.day}")
+            return [Reply(body)]
+        line = render("faq/footer.j2", f=footer)
+        more = Choice(render("faq/basis_button.j2"), f"/hoi #cancu:{answer}@{basis_view.day}")
+        return [Reply(f"{body}\n{line}", choices=(more,))]
+    return _safe(build, day, policy, render)
+
+
+def _basis(answer: str, day: date, policy: Policy, catalogue: Catalogue,
+           render: Callable[..., str]) -> list[Reply]:
+    footer = policy.at(day).footer(*catalogue.basis[answer])
+    return [Reply(render("faq/basis.j2", f=footer, title=catalogue.titles[answer], day=day))]
+
+
+def _safe(build: Callable[[], list[Reply]], day: date, policy: Policy,
+          render: Callable[..., str]) -> list[Reply]:
+    """A day the policy data does not reach gets a plain answer, not a crash."""
+    try:
+        return build()
+    except PolicyGap:
+        return [Reply(render("faq/no_data.j2", day=day,
+                             hotline=policy.at(day).get("contact.hotline")))]

@@ -7,6 +7,7 @@ are computed here, never stored, and carry the weakest status of their inputs.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -45,7 +46,9 @@ SCHEMA: dict[str, str] = {
     "survivor_min_months": "int", "survivor_filing_days": "int",
     "survivor_decision_days": "int",
     "withdrawal_wait_months": "int", "withdrawal_max_years": "int",
-    "withdrawal_decision_days": "int",
+    "withdrawal_decision_days": "int", "withdrawal_new_rules_from": "date",
+    "withdrawal_disability_min": "rate", "hi_poor_state_paid": "rate",
+    "maternity_stillbirth_weeks": "int", "pension_floor_voluntary": "text",
     "hi_household_rate": "rate", "hi_household_factors": "rates",
     "hi_near_poor_support_min": "rate", "hi_farm_support_min": "rate",
     "hi_payment_months": "ints", "hi_benefit_rate": "rate", "hi_card_wait_days": "int",
@@ -59,6 +62,10 @@ SUPPORT_GROUPS = ("poor", "near_poor", "ethnic_minority", "other")
 
 class PolicyError(ValueError):
     """The policy file is unusable; the message names the key and the period."""
+
+
+class PolicyGap(KeyError):
+    """A figure an answer needs has no value on the day asked about."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +94,36 @@ class Period:
 
 @dataclass(frozen=True)
 class Footer:
-    """What an answer rests on: the legal bases and the day the newest figure took effect."""
-    basis: str
+    """What an answer rests on: the legal bases, and since when its figures hold unchanged."""
+    periods: tuple[Period, ...]
     since: date
     unverified: bool
+
+    @property
+    def basis(self) -> str:
+        return "; ".join(p.basis for p in self.cited)
+
+    @property
+    def cited(self) -> list[Period]:
+        """One period per distinct legal basis, for the full reference."""
+        return list({p.basis: p for p in reversed(self.periods)}.values())[::-1]
+
+    @property
+    def short(self) -> str:
+        """The documents only, abbreviated: one short line on a phone."""
+        names = dict.fromkeys(_short_name(m) for p in self.periods
+                              for m in _DOCUMENT.findall(p.basis))
+        return ", ".join(list(names)[:3]) + (", …" if len(names) > 3 else "")
+
+
+_DOCUMENT = re.compile(r"Luật BHXH \d+/\d{4}/QH\d+|Luật BHYT|Luật \d+/\d{4}/QH\d+|"
+                       r"Bộ luật Lao động \d{4}|Nghị định \d+/\d{4}/NĐ-CP|"
+                       r"Quyết định \d+/\d{4}/QĐ-TTg")
+
+
+def _short_name(document: str) -> str:
+    return re.sub(r"/(QH\d+|NĐ-CP)", "", document).replace("Nghị định ", "NĐ ").replace(
+        "Quyết định ", "QĐ ")
 
 
 class Policy:
@@ -104,6 +137,20 @@ class Policy:
         if key not in SCHEMA:
             raise KeyError(f"unknown policy key {key!r}")
         return next((p for p in self.periods[key] if p.covers(day)), None)
+
+    def unchanged_since(self, key: str, day: date) -> date | None:
+        """The first day of the run of periods holding the day's value without a break."""
+        periods = self.periods[key]
+        i = next((i for i, p in enumerate(periods) if p.covers(day)), None)
+        if i is None:
+            return None
+        while i > 0 and periods[i - 1].value == periods[i].value:
+            i -= 1
+        return periods[i].valid_from
+
+    def next_period(self, key: str, day: date) -> Period | None:
+        """The period of the key that starts after the day, if one is known."""
+        return next((p for p in self.periods[key] if p.valid_from > day), None)
 
     def change_dates(self) -> list[date]:
         """Every day on which some figure starts to hold: the boundaries tests check."""
@@ -125,10 +172,7 @@ class PolicyView:
         return self.period(key) is not None
 
     def v(self, key: str) -> Any:
-        period = self.period(key)
-        if period is None:
-            raise KeyError(f"policy key {key!r} has no value on {self.day}")
-        return period.value
+        return self._required(key).value
 
     def get(self, key: str, default: Any = None) -> Any:
         period = self.period(key)
@@ -149,17 +193,28 @@ class PolicyView:
         """A rate as a percentage number: 0.22 → 22, 0.045 → 4.5 (for the `num` filter)."""
         return _percent(self.v(key))
 
-    def footer(self, *keys: str) -> Footer:
-        """Keys without a value on this day are left out (the answer then does not use them)."""
-        periods = [p for p in map(self.period, keys) if p is not None]
-        bases = list(dict.fromkeys(p.basis for p in periods))
-        return Footer(basis="; ".join(bases), since=max(p.valid_from for p in periods),
+    def footer(self, *keys: str) -> Footer | None:
+        """Keys without a value on this day are left out (the answer then does not use them);
+        None when none has one. `since` is the day the figures took the values they have."""
+        keys = tuple(self.si_reference_key if k == "si_reference" else k for k in keys)
+        periods = tuple(p for p in map(self.period, keys) if p is not None)
+        if not periods:
+            return None
+        since = max(self.policy.unchanged_since(p.key, self.day) for p in periods)
+        return Footer(periods=periods, since=since,
                       unverified=any(p.status == "unverified" for p in periods))
+
+    def upcoming(self, key: str, within_days: int) -> Period | None:
+        """The key's next period if it starts with another value within that many days."""
+        nxt = self.policy.next_period(key, self.day)
+        if nxt is None or (nxt.valid_from - self.day).days > within_days:
+            return None
+        return nxt if nxt.value != self.get(key) else None
 
     def _required(self, key: str) -> Period:
         period = self.period(key)
         if period is None:
-            raise KeyError(f"policy key {key!r} has no value on {self.day}")
+            raise PolicyGap(f"policy key {key!r} has no value on {self.day}")
         return period
 
     # -- derived figures (computed from the inputs above; integers of VND)
@@ -351,6 +406,8 @@ def _value(where: str, kind: str, raw: Any) -> Any:
         if not isinstance(raw, str) or not raw:
             raise bad()
         return raw
+    if kind == "date":
+        return _date(where, "value", raw)
     if kind == "age":
         if not isinstance(raw, dict) or set(raw) != {"years", "months"}:
             raise bad()

@@ -14,7 +14,8 @@ from tests.faq_fixtures import context, db_session, incoming
     ("3tr", 3_000_000), ("3 triệu", 3_000_000), ("3 TRIỆU", 3_000_000),
     ("3,5 triệu", 3_500_000), ("3.5tr", 3_500_000), ("3500k", 3_500_000),
     ("3500 nghìn", 3_500_000), ("1.500.000 đ", 1_500_000), ("3", 3_000_000),
-    ("2,5", 2_500_000),
+    ("2,5", 2_500_000), ("3tr5", 3_500_000), ("3 tr 5", 3_500_000), ("3 triệu rưỡi", 3_500_000),
+    ("10tr", 10_000_000),
 ])
 def test_parse_income(text, value):
     assert parse_income(text) == value
@@ -35,9 +36,11 @@ async def run(day: date, args: str):
 async def test_minimum_income_all_groups(day):
     [reply] = await run(day, "1.500.000")
     assert "330.000 đ/tháng" in reply.text
-    for n, total in [(3, "990.000 đ"), (6, "1.980.000 đ"), (12, "3.960.000 đ")]:
-        assert f"Đóng {n} tháng: {total}" in reply.text
-    for name, pay in [("Hộ nghèo", "165.000 đ"), ("Hộ cận nghèo", "198.000 đ"),
+    # everyone gets at least the 20 % support: the period totals are after it
+    assert "3 tháng 792.000 đ, 6 tháng 1.584.000 đ, 12 tháng 3.168.000 đ" in reply.text
+    assert "990.000 đ" not in reply.text and "Áp dụng từ 01/07/2025" not in reply.text
+    assert "(áp dụng từ 01/07/2025)" in reply.text
+    for name, pay in [("Hộ nghèo, người ở xã đảo, đặc khu", "165.000 đ"), ("Hộ cận nghèo", "198.000 đ"),
                       ("Người dân tộc thiểu số", "231.000 đ"), ("Người khác", "264.000 đ")]:
         assert f"{name}: {pay}" in reply.text
     assert [c.payload for c in reply.choices] == [
@@ -85,9 +88,42 @@ async def test_out_of_bounds_explains_the_range(day, args, bound):
     assert "ngoài mức" in reply.text and bound in reply.text and "1.500.000 đ" in reply.text
 
 
-async def test_from_2027_the_unverified_floor_points_to_the_agent():
-    [reply] = await run(date(2027, 1, 1), "3tr")
-    assert "đại lý thu" in reply.text and "1900 9068" in reply.text
+@pytest.mark.parametrize("day, args, gross, pay", [
+    (date(2026, 12, 31), "3tr", "660.000 đ", "594.000 đ"),  # 660.000 − 20 % × 330.000
+    (date(2027, 1, 1), "3tr", "660.000 đ", "563.200 đ"),  # 660.000 − 20 % × 484.000
+])
+async def test_2027_computes_on_the_new_line_and_says_it_is_unconfirmed(day, args, gross, pay):
+    [reply] = await run(day, args)
+    assert gross in reply.text and f"Người khác: {pay}" in reply.text
+    unconfirmed = "tạm tính theo chuẩn nghèo mới" in reply.text
+    assert unconfirmed == (day.year == 2027)
+    if unconfirmed:
+        assert "đại lý thu" in reply.text and "1900 9068" in reply.text
+
+
+@pytest.mark.parametrize("day, warned", [
+    (date(2026, 9, 30), False), (date(2026, 10, 15), True), (date(2026, 12, 31), True),
+    (date(2027, 1, 1), False)])
+async def test_late_2026_warns_of_the_new_poverty_line(day, warned):
+    [reply] = await run(day, "2tr")
+    assert ("Từ 01/01/2027 chuẩn nghèo nông thôn lên 2.200.000 đ" in reply.text) == warned
+    assert ("484.000 đ" in reply.text) == warned
+
+
+async def test_2027_below_the_new_floor_gets_the_bounds():
+    [reply] = await run(date(2027, 1, 1), "1tr5")
+    assert "ngoài mức" in reply.text and "2.200.000 đ" in reply.text
+
+
+@pytest.mark.parametrize("args", ["0", "-1", "- 5tr", "0đ"])
+async def test_zero_or_negative_gets_the_bounds(args):
+    [reply] = await run(date(2026, 10, 15), args)
+    assert "lớn hơn không" in reply.text and "1.500.000 đ" in reply.text
+
+
+async def test_3tr5_is_understood():
+    [reply] = await run(date(2026, 10, 15), "3tr5")
+    assert "3.500.000 đ/tháng" in reply.text and "770.000 đ" in reply.text
 
 
 @pytest.mark.parametrize("args", ["", "ba con gà", "3tr nhom:vua"])
