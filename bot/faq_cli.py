@@ -94,7 +94,8 @@ def ask(day: datetime | None, question: tuple[str, ...]) -> None:
               help="Also render every answer as on this day (YYYY-MM-DD) and count failures.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def faq_eval(file: Path, day: datetime | None) -> None:
-    """Score the FAQ matcher on a JSONL file of {"q": ..., "topic": ... or "none"}."""
+    """Score the FAQ matcher on a JSONL file of {"q": ..., "topic": ... or "none"}; rows with
+    "expect" (and "date") also check that the reply on that date contains that figure."""
     matcher, answer = _answerer()
     rows = read_jsonl(file)
     lines = evaluate(rows, matcher)
@@ -102,8 +103,22 @@ def faq_eval(file: Path, day: datetime | None) -> None:
         failed = [r["q"] for r in rows if not _renders(answer, r["q"], day.date())]
         lines[-1:-1] = [f"answers rendered on {day.date()}: {len(rows) - len(failed)}/{len(rows)}",
                         *(f"      {q}" for q in failed)]
+    personal = [r for r in rows if "expect" in r]
+    if personal:
+        wrong = [r for r in personal if not figure_right(answer, r, day)]
+        right = len(personal) - len(wrong)
+        lines[-1:-1] = [f"figure right: {right}/{len(personal)} = {_ratio(right, len(personal)):.3f}",
+                        *(f"      {r['q']} (expected {r['expect']})" for r in wrong)]
+        lines[-1] += f" figures={_ratio(right, len(personal)):.3f}"
     for line in lines:
         click.echo(line)
+
+
+def figure_right(answer, row: dict, day: datetime | None = None) -> bool:
+    """A personalised row {"q", "expect", "date"?}: the /hoi reply on the row's date (else
+    --date, else today) contains the expected figure."""
+    when = date.fromisoformat(row["date"]) if "date" in row else day.date() if day else _today()
+    return any(row["expect"] in r.text for r in answer(row["q"], when).replies)
 
 
 def _renders(answer, question: str, day: date) -> bool:

@@ -11,21 +11,23 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable
 
 from handlers.context import Context
 from handlers.faq_cases import GROUP_NAMES, SEX_NAMES, case_data, refine
-from handlers.faq_slots import read_slots
+from handlers.faq_slots import Slots, read_slots, slot_text
 from handlers.matcher import Matcher, normalise
 from handlers.types import Choice, Incoming, Reply
 from models.faq import FaqLog
 from models.policy import Policy, PolicyGap
 
-ANSWERS_FILE = Path(__file__).resolve().parent / "faq_answers.toml"
+ANSWERS_FILE = Path(str(files("handlers") / "faq_answers.toml"))
 # Payloads of choices: an answer picked from a clarifying question, a topic (older buttons),
 # the full legal reference of an answer on a day.
-CHOSEN = re.compile(r"#(traloi|chude):([\w.]+)")
+CHOSEN = re.compile(r"#(traloi|chude):([\w.]+)(?:\s+(.*))?", re.DOTALL)
+PAYLOAD_BYTES = 64  # Telegram's limit for a button's data
 BASIS = re.compile(r"#cancu:([\w.]+)@(\d{4}-\d{2}-\d{2})")
 
 
@@ -96,7 +98,9 @@ def answer_question(text: str, day: date, policy: Policy, matcher: Matcher,
     if chosen:
         picked = chosen.group(2) if "." in chosen.group(2) else f"{chosen.group(2)}.overview"
         if picked in catalogue.titles:
-            return Answered(_answer(picked, "", day, policy, catalogue, render), picked, 1.0,
+            said = chosen.group(3) or ""
+            picked = refine(picked, read_slots(said, day))
+            return Answered(_answer(picked, said, day, policy, catalogue, render), picked, 1.0,
                             logged=False)
     match = matcher.match(text)
     found = answer_id(match)
@@ -108,11 +112,18 @@ def answer_question(text: str, day: date, policy: Policy, matcher: Matcher,
         options = [found, *(a if "." in a else f"{a}.overview" for a in match.alternatives)]
         options = [a for a in dict.fromkeys(options) if a in catalogue.titles]
         titles = [catalogue.titles[a] for a in options]
+        slots = read_slots(text, day)
         return Answered([Reply(render("faq/clarify.j2", titles=titles),
-                               choices=tuple(Choice(catalogue.titles[a], f"/hoi #traloi:{a}")
-                                             for a in options))], found, match.score)
+                               choices=tuple(_pick(a, catalogue, slots) for a in options))],
+                        found, match.score)
     found = refine(found, read_slots(text, day))
     return Answered(_answer(found, text, day, policy, catalogue, render), found, match.score)
+
+
+def _pick(answer: str, catalogue: Catalogue, slots: Slots) -> Choice:
+    payload = f"/hoi #traloi:{answer}"
+    said = slot_text(slots, PAYLOAD_BYTES - len(payload.encode()) - 1)
+    return Choice(catalogue.titles[answer], f"{payload} {said}".strip())
 
 
 def answer_id(match: Any) -> str | None:

@@ -23,6 +23,8 @@ def refine(answer: str, s: Slots) -> str:
     if not answer.endswith(".overview"):
         return answer
     topic = answer.split(".")[0]
+    if topic == "dieu_kien":
+        return "dieu_kien.nguoi_than" if s.for_relative else answer
     if topic == "huu_tri":
         if s.paid_months and s.income:
             return "huu_tri.muc_luong"
@@ -38,6 +40,8 @@ def retirement(p: PolicyView, s: Slots, policy: Policy) -> Data:
         return {"rows": None, "asked": []}
     sexes = [s.sex] if s.sex else list(compute.SEXES)
     rows = {sex: compute.retirement(policy, s.birth_year, sex) for sex in sexes}
+    if s.birth_month:
+        rows = {sex: r and [compute.for_month(r, s.birth_month)] for sex, r in rows.items()}
     return {"rows": rows, "asked": sexes}
 
 

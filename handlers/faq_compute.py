@@ -44,6 +44,13 @@ def retirement(policy: Policy, birth_year: int, sex: str) -> list[Retirement] | 
     return rows
 
 
+def for_month(rows: list[Retirement], month: int) -> Retirement:
+    """The row of one birth month, narrowed to it."""
+    row = next(r for r in rows if r.first <= month <= r.last)
+    reach = add_months(row.reach_first, month - row.first)
+    return Retirement(month, month, row.age, reach, reach)
+
+
 def _reach(policy: Policy, birth: date, sex: str) -> tuple[Age, date] | None:
     key = f"retirement_age.{sex}"
     first_year = policy.periods[key][0].valid_from.year

@@ -18,6 +18,8 @@ FEMALE = {"nữ", "vợ", "má", "mẹ", "bà", "chị", "cô", "dì", "thím", 
 MALE = {"ông", "chồng", "tía", "ba", "bố", "cha", "anh", "chú", "cậu", "ổng", "bác"}
 ADDRESS = re.compile(r"\b(anh|chị|em|bác|cô|chú)\s*(ơi|oi|à|ạ)\b|\banh\s*/?\s*chị\b")
 UNIT_AFTER = re.compile(r"\s*(năm|nam|tháng|thang|người|nguoi|tuổi|tuoi|triệu|trieu|con|lần)\b")
+FOR_RELATIVE = re.compile(r"\b(cho|giup|dum|ho)\s+(ma|me|ba|bo|cha|tia|ong|ba|vo|chong|con|anh|chi|"
+                          r"em|nguoi nha|nguoi than|bac|chu|co|di|cau)\b")
 GROUPS = [(r"can ngheo", "near_poor"), (r"ngheo", "poor"), (r"xa dao|dac khu|huyen dao", "poor"),
           (r"dan toc", "ethnic_minority")]
 
@@ -25,6 +27,7 @@ GROUPS = [(r"can ngheo", "near_poor"), (r"ngheo", "poor"), (r"xa dao|dac khu|huy
 @dataclass(frozen=True)
 class Slots:
     birth_year: int | None = None
+    birth_month: int | None = None
     age: int | None = None
     sex: str | None = None  # "male" / "female"
     household: int | None = None
@@ -33,23 +36,62 @@ class Slots:
     month: date | None = None  # first day of the month named (of a death, of a birth)
     group: str | None = None  # a voluntary SI support group
     period: int | None = None  # a payment period in months (3, 6, 12)
+    for_relative: bool = False  # paying for someone else ("đóng cho má")
+
+
+def slot_text(s: Slots, room: int) -> str:
+    """The slots as words read_slots reads back, at most `room` bytes (for a button's payload,
+    which Telegram caps at 64 bytes): a clarifying choice keeps what the question said."""
+    born = f"{s.birth_month}/{s.birth_year}" if s.birth_month else str(s.birth_year)
+    parts = [f"sinh {born}" if s.birth_year else "",
+             {"female": "nu", "male": "dan ong"}.get(s.sex or "", ""),
+             f"{s.household} nguoi" if s.household else "",
+             f"{s.income // 1000}k" if s.income else "",
+             f"dong {s.paid_months} thang" if s.paid_months else "",
+             f"thang {s.month.month}/{s.month.year}" if s.month else "",
+             {"poor": "ho ngheo", "near_poor": "can ngheo", "ethnic_minority": "dan toc"}.get(
+                 s.group or "", "")]
+    text = ""
+    for part in filter(None, parts):
+        if len((text + " " + part).encode()) <= room:
+            text = f"{text} {part}".strip()
+    return text
 
 
 def read_slots(question: str, today: date) -> Slots:
     text = question.lower()
     folded = fold(question)
     age = _age(folded)
-    birth_year = _birth_year(folded)
+    born = _birth_date(folded)
+    birth_month, birth_year = born[:2] if born else (None, _birth_year(folded))
+    if born:  # the birth date is not the month of an event
+        folded = folded[:born[2].start()] + " " + folded[born[2].end():]
     if birth_year is None and age is not None:
         birth_year = today.year - age
-    return Slots(birth_year=birth_year, age=age, sex=_sex(text, folded),
+    return Slots(birth_year=birth_year, birth_month=birth_month, age=age, sex=_sex(text, folded),
                  household=_household(folded), income=_income(folded),
                  paid_months=_paid_months(folded), month=_month(folded, today),
-                 group=_group(folded), period=_period(folded))
+                 group=_group(folded), period=_period(folded),
+                 for_relative=bool(FOR_RELATIVE.search(folded)))
 
 
 def _number(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def _birth_date(folded: str) -> tuple[int, int, re.Match] | None:
+    """'sinh 2/1966', 'sinh ngày 5/2/1966', 'sinh tháng 2 năm 1966', 'sinh năm 1966 tháng 2'."""
+    m = re.search(r"\b(?:sinh|sn)\s*(?:ngay\s*[0-9]{1,2}\s*[/.-]\s*|thang\s*)?([0-9]{1,2})\s*"
+                  r"(?:[/.-]|nam)\s*(19[0-9]{2}|20[0-2][0-9])\b", folded)
+    if m:
+        month, year = int(m.group(1)), int(m.group(2))
+    else:
+        m = re.search(r"\b(?:sinh|sn)\s*(?:nam\s*)?(19[0-9]{2}|20[0-2][0-9])\s*,?\s*thang\s*"
+                      r"([0-9]{1,2})\b", folded)
+        if not m:
+            return None
+        year, month = int(m.group(1)), int(m.group(2))
+    return (month, year, m) if 1 <= month <= 12 else None
 
 
 def _birth_year(folded: str) -> int | None:
@@ -70,7 +112,7 @@ def _age(folded: str) -> int | None:
 def _sex(text: str, folded: str) -> str | None:
     if re.search(r"\b(nữ|phụ nữ|đàn bà|con gái|nu)\b", text):
         return "female"
-    if re.search(r"\b(đàn ông|con trai)\b", text) or any(
+    if re.search(r"\b(dan ong|con trai)\b", folded) or any(
             _is_male_nam(text, m) for m in re.finditer(r"\bnam\b", text)):
         return "male"
     text = ADDRESS.sub(" ", text)
@@ -111,7 +153,7 @@ def _household(folded: str) -> int | None:
 def _income(folded: str) -> int | None:
     text = re.sub(r"\b(trieu|tr)\s*ruoi\b", r"\1 5", folded)
     for m in AMOUNT.finditer(text):
-        number, unit, tail = m.groups()
+        number, unit, tail = m.group(1), m.group(2), m.group(3) or ""
         if unit in MILLION or unit in THOUSAND or re.fullmatch(r"[0-9]{1,3}([.,][0-9]{3}){2,}", number):
             if unit in THOUSAND and not tail and int(re.sub(r"\D", "", number) or 0) < 100:
                 continue

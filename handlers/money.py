@@ -10,7 +10,8 @@ from models.policy import money
 MILLION = {"tr", "trieu", "cu", "m"}
 THOUSAND = {"k", "nghin", "ngan", "ng"}
 # number, unit, then an optional digit after a million unit: "3tr5" = 3,5 million
-AMOUNT = re.compile(r"([0-9]+(?:[.,][0-9]+)*)\s*([a-z]*)\s*([0-9]?)")
+AMOUNT = re.compile(r"([0-9]+(?:[.,][0-9]+)*)\s*([a-z]*)"
+                    r"(?:(?:(?<=tr)|(?<=trieu)|(?<=cu)|(?<=m))\s*([0-9])(?![0-9]))?")
 
 
 def parse_amount(text: str) -> int | None:
@@ -18,7 +19,7 @@ def parse_amount(text: str) -> int | None:
     text = re.sub(r"\s*(dong|d|vnd)$", "", fold(text).strip())
     text = re.sub(r"\s*ruoi$", "5", text)  # "3 triệu rưỡi"
     m = AMOUNT.fullmatch(text)
-    return amount_of(*m.groups()) if m else None
+    return amount_of(m.group(1), m.group(2), m.group(3) or "") if m else None
 
 
 def amount_of(number: str, unit: str, tail: str = "") -> int | None:
