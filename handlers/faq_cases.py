@@ -2,6 +2,7 @@
 the more specific answer a topic's overview becomes when the question carries the slots."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Callable
 
 from handlers import faq_compute as compute
@@ -53,8 +54,9 @@ def pension(p: PolicyView, s: Slots, policy: Policy) -> Data:
 
 
 def funeral(p: PolicyView, s: Slots, policy: Policy) -> Data:
-    if s.month is None:
-        return {"death": None}
+    if s.month is None:  # the grant before the last change too: deaths are often earlier
+        since = p.since(p.si_reference_key)
+        return {"death": None, "before": policy.at(since - timedelta(days=1))}
     view, amount = compute.funeral(policy, s.month)
     return {"death": s.month, "amount": amount, "dp": view, "basis_view": view}
 
@@ -99,6 +101,7 @@ def general(p: PolicyView, s: Slots, policy: Policy) -> Data:
 
 CASES: dict[str, Callable[[PolicyView, Slots, Policy], Data]] = {
     "huu_tri.tuoi": retirement, "huu_tri.muc_luong": pension, "tu_tuat.mai_tang": funeral,
+    "tu_tuat.overview": funeral,
     "thai_san.dieu_kien": maternity, "bhyt_hgd.muc_dong": household,
     "bhyt_hgd.ky_dong": household, "muc_dong.theo_thu_nhap": contribution,
     "dieu_kien.nguoi_than": relative, "muc_dong.overview": general,

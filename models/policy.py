@@ -49,6 +49,7 @@ SCHEMA: dict[str, str] = {
     "withdrawal_decision_days": "int", "withdrawal_new_rules_from": "date",
     "withdrawal_disability_min": "rate", "hi_poor_state_paid": "rate",
     "maternity_stillbirth_weeks": "int", "pension_floor_voluntary": "text",
+    "pension_transition_joined_before": "date", "pension_transition_min_years": "int",
     "hi_household_rate": "rate", "hi_household_factors": "rates",
     "hi_near_poor_support_min": "rate", "hi_farm_support_min": "rate",
     "hi_payment_months": "ints", "hi_benefit_rate": "rate", "hi_card_wait_days": "int",

@@ -75,7 +75,8 @@ async def test_the_legal_reference_is_one_tap_away():
 
 @pytest.mark.parametrize("day, answer, present, absent", [
     (date(2026, 6, 30), "tu_tuat.overview", "23.400.000 đ", "25.300.000 đ"),
-    (date(2026, 7, 1), "tu_tuat.overview", "25.300.000 đ", "23.400.000 đ"),
+    (date(2026, 7, 1), "tu_tuat.overview", "25.300.000 đ với người mất từ tháng 07/2026 "
+     "(23.400.000 đ nếu mất trước đó)", "None"),
     (date(2026, 6, 30), "bhyt_hgd.overview", "105.300 đ", "113.850 đ"),
     (date(2026, 7, 1), "bhyt_hgd.overview", "113.850 đ", "105.300 đ"),
     (date(2026, 6, 30), "muc_dong.toi_da", "10.296.000 đ", "11.132.000 đ"),
