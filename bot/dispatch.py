@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.metrics import Metrics
+from handlers.access import Refusal, admit
 from handlers.commands import parse, suggest
 from handlers.context import Context, Rules
-from handlers.registry import EDITABLE, EDITED_OTHER, FREE_TEXT, ROUTES
+from handlers.registry import BY_NAME, EDITED_OTHER, FREE_TEXT
 from handlers.text import clean
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
@@ -132,6 +133,12 @@ class Dispatcher:
                        now=self.clock(), render=self.render, policy=self.policy)
 
     async def _route(self, msg: Incoming, ctx: Context) -> list[Reply]:
+        try:
+            return await self._route_admitted(msg, ctx)
+        except Refusal as refusal:
+            return ctx.reply(refusal.template, **refusal.data)
+
+    async def _route_admitted(self, msg: Incoming, ctx: Context) -> list[Reply]:
         if len(msg.text) > self.rules.max_text_length:
             return ctx.reply("common/too_long.j2", limit=self.rules.max_text_length)
         text = msg.text
@@ -144,13 +151,15 @@ class Dispatcher:
         if parsed.for_other_bot:
             return []
         ctx.command, ctx.args = parsed.name, parsed.args
-        if msg.is_edit and parsed.name not in EDITABLE:
+        command = BY_NAME.get(parsed.name)
+        if msg.is_edit and not (command and command.editable):
             return await EDITED_OTHER(msg, ctx)
         if parsed.name == "?":
             return ctx.reply("common/unknown_command.j2", typed=parsed.typed[:30],
                              nearest=suggest(parsed.typed))
-        if parsed.name:
-            return await ROUTES[parsed.name](msg, ctx)
+        if command:
+            await admit(command, msg, ctx)
+            return await command.handler(msg, ctx)
         if not text.strip():
             # A message without text (a sticker, a photo): say in a private chat what the
             # bot reads; in a group stay silent.

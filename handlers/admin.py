@@ -1,8 +1,8 @@
 """Coordinators' tools: corrections (/suachua), the ledger of a unit (/lichsu), invites
 (/moi), members (/thanhvien) and leaving or letting go (/roi).
 
-A coordinator acts only on units inside their own subtree, an admin anywhere
-(handlers.access.refuse_outside). Changes to the ledger and to people are confirmed with
+A coordinator acts only on units inside their own subtree, an admin anywhere: the
+dispatcher resolves the unit a command names before it runs (handlers.access.admit). Changes to the ledger and to people are confirmed with
 choices first, as large reports are: the "yes" payload is the same command with the
 confirm word, dispatched again and validated again.
 """
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from handlers.access import (example_code, refuse_non_coordinator, refuse_non_member,
-                             refuse_outside, unit_named)
+from handlers.access import (Refusal, example_code, require_coordinator_in_private,
+                             require_inside)
 from handlers.context import Context
 from handlers.counts import CONFIRM_WORD
 from handlers.onboarding import create_invite
@@ -59,18 +59,9 @@ def _take_confirm(words: list[str]) -> tuple[list[str], bool]:
 async def correct(msg: Incoming, ctx: Context) -> list[Reply]:
     """/suachua MÃ bhxh|bhyt ±N lý do: correct a unit's figure, with the reason, after a yes.
     In a private chat only: a correction and its reason are not for a group."""
-    refusal = refuse_non_coordinator(msg, ctx, private=True)
-    if refusal:
-        return refusal
-    parts = ctx.args.split(maxsplit=3)
-    if len(parts) < 3:
+    parts, unit = ctx.args.split(maxsplit=3), ctx.unit
+    if len(parts) < 3 or unit is None:
         return ctx.reply("admin/correct_usage.j2", example=example_code(ctx))
-    unit = await unit_named(ctx, parts[0])
-    if isinstance(unit, list):
-        return unit
-    refusal = await refuse_outside(ctx, unit)
-    if refusal:
-        return refusal
     programme = PROGRAMME_WORDS.get(fold(parts[1]))
     if programme is None:
         return ctx.reply("admin/bad_programme.j2", bad=_shown(parts[1]))
@@ -111,23 +102,7 @@ def _amount(token: str, cap: int) -> int | None:
 async def history(msg: Incoming, ctx: Context) -> list[Reply]:
     """/lichsu [MÃ]: the latest entries of a unit's ledger, with who and when. In a private
     chat only: it names people, and a group may belong to another unit."""
-    refusal = refuse_non_member(ctx)
-    if refusal:
-        return refusal
-    if msg.chat_kind != "private":
-        return ctx.reply("admin/only_private.j2")
-    unit = ctx.home
-    if ctx.args.split():
-        unit = await unit_named(ctx, ctx.args.split()[0])
-        if isinstance(unit, list):
-            return unit
-    if ctx.member.role == "staff":
-        if unit.id != ctx.member.unit_id:
-            return ctx.reply("admin/own_hamlet_only.j2", home=ctx.home)
-    else:
-        refusal = await refuse_outside(ctx, unit)
-        if refusal:
-            return refusal
+    unit = ctx.unit
     ids = await subtree_ids(unit, session=ctx.session)
     names = {u.id: u.name for u in await _units(ids, ctx)}
     kinds: dict[str, str] = {}
@@ -154,19 +129,11 @@ async def _units(ids: list[int] | None, ctx: Context) -> list[Unit]:
 
 async def invite(msg: Incoming, ctx: Context) -> list[Reply]:
     """/moi staff MÃ-ẤP (or /moi coordinator MÃ): an invite code for a unit under me."""
-    refusal = refuse_non_coordinator(msg, ctx, private=True)
-    if refusal:
-        return refusal
-    words = ctx.args.split()
+    words, unit = ctx.args.split(), ctx.unit
     role = ROLE_WORDS.get(fold(words[0])) if words else None
-    if role is None or len(words) < 2:
+    if role is None or unit is None:
         return ctx.reply("admin/invite_usage.j2", example=example_code(ctx))
-    unit = await unit_named(ctx, words[1])
-    if isinstance(unit, list):
-        return unit
-    refusal = await refuse_outside(ctx, unit, below=role == "coordinator")
-    if refusal:
-        return refusal
+    await require_inside(ctx, unit, below=role == "coordinator")
     if role == "staff" and unit.kind != "hamlet":
         return ctx.reply("admin/invite_not_hamlet.j2", unit=unit)
     code = await create_invite(unit, role, now=ctx.now, days=INVITE_DAYS, uses=INVITE_USES,
@@ -178,17 +145,7 @@ async def invite(msg: Incoming, ctx: Context) -> list[Reply]:
 
 async def members(msg: Incoming, ctx: Context) -> list[Reply]:
     """/thanhvien [MÃ]: the members of a unit and the units under it, with their numbers."""
-    refusal = refuse_non_coordinator(msg, ctx, private=True)
-    if refusal:
-        return refusal
-    unit = ctx.home
-    if ctx.args.split():
-        unit = await unit_named(ctx, ctx.args.split()[0])
-        if isinstance(unit, list):
-            return unit
-    refusal = await refuse_outside(ctx, unit)
-    if refusal:
-        return refusal
+    unit = ctx.unit
     rows = await members_in(await subtree_ids(unit, session=ctx.session), session=ctx.session)
     listed = [dict(id=m.id, name=m.display_name, role=m.role, unit_name=u.name) for m, u in rows]
     return ctx.reply("admin/members.j2", unit=unit, members=listed)
@@ -197,20 +154,12 @@ async def members(msg: Incoming, ctx: Context) -> list[Reply]:
 async def leave(msg: Incoming, ctx: Context) -> list[Reply]:
     """/roi: leave the bot; /roi SỐ (or a name from /thanhvien): a coordinator lets a member
     under them go. Their reports stay in the ledger either way."""
-    refusal = refuse_non_member(ctx)
-    if refusal:
-        return refusal
     words, confirmed = _take_confirm(ctx.args.split())
     if not words:
         target, unit = ctx.member, ctx.home
     else:
-        refusal = refuse_non_coordinator(msg, ctx, private=True)
-        if refusal:
-            return refusal
-        found = await _member_named(" ".join(words), ctx)
-        if isinstance(found, list):
-            return found
-        target, unit = found
+        require_coordinator_in_private(msg, ctx)
+        target, unit = await _member_named(" ".join(words), ctx)
     own = target.id == ctx.member.id
     data = dict(own=own, person=target.display_name, role=target.role, unit=unit)
     if not confirmed:
@@ -222,7 +171,7 @@ async def leave(msg: Incoming, ctx: Context) -> list[Reply]:
     return ctx.reply("admin/left.j2", **data)
 
 
-async def _member_named(text: str, ctx: Context) -> tuple[Member, Unit] | list[Reply]:
+async def _member_named(text: str, ctx: Context) -> tuple[Member, Unit]:
     """The active member with this number or name among those the sender may let go."""
     scope = await subtree_ids(ctx.home, session=ctx.session)
     if ctx.member.role == "admin":
@@ -234,12 +183,12 @@ async def _member_named(text: str, ctx: Context) -> tuple[Member, Unit] | list[R
         wanted = fold(text)
         found = [(m, u) for m, u in rows if fold(m.display_name) == wanted]
     if len(found) != 1:
-        return ctx.reply("admin/member_not_found.j2", bad=_shown(text), many=len(found) > 1)
+        raise Refusal("admin/member_not_found.j2", bad=_shown(text), many=len(found) > 1)
     member, unit = found[0]
     peer = member.role == "admin" or (member.role == "coordinator"
                                       and member.unit_id == ctx.member.unit_id)
     if ctx.member.role != "admin" and peer and member.id != ctx.member.id:
-        return ctx.reply("admin/member_outside.j2", person=member.display_name)
+        raise Refusal("admin/member_outside.j2", person=member.display_name)
     return member, unit
 
 

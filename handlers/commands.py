@@ -1,7 +1,8 @@
 """Command parsing: `/dangky 5`, `/đăngký 5`, `/dk@hamletbot 5`, `đăng ký 5`, `Dang ky 5`.
 
 Commands are matched on folded text (no diacritics, lowercase), so every spelling a user
-may type on a phone keyboard reaches the same handler.
+may type on a phone keyboard reaches the same handler. Names, aliases and bare forms come
+from the command table (handlers/registry.py).
 """
 from __future__ import annotations
 
@@ -10,39 +11,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from handlers.registry import COMMANDS
 from handlers.text import fold
 
-# canonical name → aliases (folded, without the slash, spaces removed)
-ALIASES: dict[str, tuple[str, ...]] = {
-    "start": (),
-    "thamgia": (),
-    "dangky": ("dk",),
-    "bhyt": (),
-    "huy": (),
-    "boqua": (),
-    "tiendo": ("td",),
-    "bxh": (),
-    "hoi": (),
-    "tinh": (),
-    "lienket": (),
-    "trogiup": ("help", "menu"),
-    "xuat": ("xuatexcel", "export"),
-    "suachua": ("sua",),
-    "lichsu": ("ls",),
-    "moi": ("moivao", "invite"),
-    "thanhvien": ("tv",),
-    "roi": ("roidi", "nghi"),
-}
-_LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in (name, *aliases)}
-
+# Every name and alias (folded, without the slash, spaces removed) → the canonical name.
+_LOOKUP = {alias: c.name for c in COMMANDS for alias in (c.name, *c.aliases)}
 # Typed without a slash, these phrases act as the command only when what follows fits,
 # so a question like "đăng ký ở đâu?" still reaches the FAQ.
-_BARE = [
-    (re.compile(r"^(dang ky|dangky|dk)\s+(?=[+\-]?\d)"), "dangky"),
-    (re.compile(r"^(tien do|tiendo)\s*$"), "tiendo"),
-    (re.compile(r"^(tro giup|trogiup)\s*$"), "trogiup"),
-    (re.compile(r"^(tham gia|thamgia)\s+(?=[a-z0-9-]+\s*$)"), "thamgia"),
-]
+_BARE = [(re.compile(c.bare), c.name) for c in COMMANDS if c.bare]
 _SLASH = re.compile(r"^/(?P<name>[^\s@]+)(?:@(?P<bot>\S+))?\s*(?P<args>.*)$", re.DOTALL)
 
 

@@ -38,6 +38,7 @@ class Context:
     command: str = ""  # canonical command name, "" for free text
     args: str = ""  # the text after the command
     policy: Any = None  # models.policy.Policy, the dated policy figures
+    unit: Unit | None = None  # the unit the command is about (its row's UnitArg)
 
     def reply(self, template: str, **data: Any) -> list[Reply]:
         """The common case: one text reply rendered from a template."""

@@ -18,7 +18,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.access import refuse_non_coordinator, refuse_outside, unit_named
 from handlers.context import Context
 from handlers.types import Document, Incoming, Reply
 from models.base import as_utc
@@ -38,22 +37,12 @@ MAX_WIDTH = 60
 
 async def export(msg: Incoming, ctx: Context) -> list[Reply]:
     """/xuat [MÃ] [năm]: the Excel file of my unit (or one under me) for this year."""
-    refusal = refuse_non_coordinator(msg, ctx, private=True)
-    if refusal:
-        return refusal
-    unit, year = ctx.home, ctx.local_now.year
+    unit, year = ctx.unit, ctx.local_now.year
     for word in ctx.args.split()[:2]:
         if word.isascii() and word.isdigit():
             if not 2000 <= int(word[:5]) <= year + 1:
                 return ctx.reply("export/bad_year.j2", bad=word[:6], unit=ctx.home, year=year)
             year = int(word)
-        else:
-            unit = await unit_named(ctx, word)
-            if isinstance(unit, list):
-                return unit
-    refusal = await refuse_outside(ctx, unit)
-    if refusal:
-        return refusal
     data = await export_workbook(unit, year, today=ctx.local_now.date(), tz=ctx.rules.tz,
                                  session=ctx.session, render=ctx.render)
     return [Reply(ctx.render("export/sent.j2", unit=unit, year=year),

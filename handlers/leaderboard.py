@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from handlers.access import refuse_non_member
+from handlers.access import Refusal
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.leaderboard import Board, Standing, Week, board
@@ -78,16 +78,9 @@ def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
 async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
     """/bxh [2026-W47]: the leaderboard of this group's unit (coordinators: of their unit)
     for the week just ended, or for the week given."""
-    unit = ctx.chat_unit if msg.chat_kind == "group" else None
-    if unit is None:
-        refusal = refuse_non_member(ctx)
-        if refusal:
-            return refusal
-        if msg.chat_kind == "group":
-            return ctx.reply("common/group_not_linked.j2")
-        if ctx.member.role == "staff":
-            return ctx.reply("leaderboard/not_for_staff.j2")
-        unit = ctx.home
+    unit = ctx.unit
+    if msg.chat_kind == "private" and ctx.member.role == "staff":
+        raise Refusal("leaderboard/not_for_staff.j2")
     if unit.kind == "hamlet":
         return ctx.reply("leaderboard/hamlet.j2", unit=unit)
     week = Week.containing(ctx.local_now.date()).previous()

@@ -7,7 +7,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from handlers.access import refuse_non_member
+from handlers.access import Refusal
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.attempts import failed_joins_since, record_failed_join
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 async def start(msg: Incoming, ctx: Context) -> list[Reply]:
     """/start [code]: join with a code, or a welcome with what the bot can do."""
     if ctx.args:
+        if msg.chat_kind == "group":  # /thamgia is private-only (handlers/registry.py)
+            raise Refusal("onboarding/join_in_private.j2")
         return await join(msg, ctx)
     active = ctx.member is not None and ctx.member.active
     return ctx.reply("onboarding/welcome.j2", member=ctx.member if active else None,
@@ -36,8 +38,6 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
     code = ctx.args.split()[0] if ctx.args.split() else ""
     if not code:
         return ctx.reply("onboarding/missing_code.j2")
-    if msg.chat_kind == "group":
-        return ctx.reply("onboarding/join_in_private.j2")
     since = ctx.now - ATTEMPT_WINDOW
     failed, oldest = await failed_joins_since(msg.platform, msg.user_id, since,
                                               session=ctx.session)
@@ -80,13 +80,6 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
 
 async def link_group(msg: Incoming, ctx: Context) -> list[Reply]:
     """/lienket code: a coordinator links this group to a unit under them."""
-    refusal = refuse_non_member(ctx)
-    if refusal:
-        return refusal
-    if msg.chat_kind != "group":
-        return ctx.reply("onboarding/link_only_group.j2")
-    if ctx.member.role not in ("coordinator", "admin"):
-        return ctx.reply("onboarding/link_not_coordinator.j2")
     code = ctx.args.split()[0] if ctx.args.split() else ""
     if not code:
         return ctx.reply("onboarding/link_missing_code.j2")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.access import refuse_non_member
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.rollup import rollup
@@ -11,12 +10,7 @@ from models.rollup import rollup
 
 async def progress(msg: Incoming, ctx: Context) -> list[Reply]:
     """/tiendo: achieved, target, % and how many are still needed; coordinators see children."""
-    unit = ctx.chat_unit if msg.chat_kind == "group" else None
-    if unit is None:
-        refusal = refuse_non_member(ctx)
-        if refusal:
-            return refusal
-        unit = ctx.home
+    unit = ctx.unit
     year = ctx.local_now.year
     figures = await rollup(unit, date(year, 12, 31), session=ctx.session)
     kids = figures.children.get(unit.id, [])

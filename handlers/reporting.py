@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.access import refuse_reporter
 from handlers.context import Context
 from handlers.counts import CONFIRM_WORD, Counts, parse_counts
 from handlers.types import Choice, Incoming, Reply
@@ -23,9 +22,6 @@ async def report_hi(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
-    refusal = await refuse_reporter(msg, ctx)
-    if refusal:
-        return refusal
     counts = parse_counts(ctx.args, first, ctx.rules.max_per_report)
     if counts.error:
         return ctx.reply(f"reporting/{counts.error}.j2", bad=counts.bad,
@@ -73,9 +69,6 @@ async def _correct(msg: Incoming, ctx: Context, counts: Counts) -> list[Reply]:
 
 async def undo(msg: Incoming, ctx: Context) -> list[Reply]:
     """/huy: undo my last report, within the configured window (48 hours by default)."""
-    refusal = await refuse_reporter(msg, ctx)
-    if refusal:
-        return refusal
     entries = await last_report_of(ctx.member.id, session=ctx.session)
     if not entries:
         return ctx.reply("reporting/nothing_to_undo.j2")

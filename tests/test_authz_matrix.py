@@ -1,32 +1,37 @@
-"""The authorisation matrix: every command × role × place → the answer.
+"""The authorisation matrix, generated from the command table: every command × role × place.
 
 Roles: nobody (has not joined), the staff member of LM-KV1, the coordinator of LM, the
 admin of CT. Places, in this order: a private chat; a group linked to the person's own unit
 (LM-KV1 for nobody); a group linked to another unit (Ô Môn); a group linked to nothing.
-Each row runs the four places one after another on one fresh demo database; an expected
-phrase of "" means the bot stays silent. Only an accepted report may write the ledger.
-tests/test_admin.py covers the coordinators' tools unit by unit (own, below, sibling, above).
+Each row of handlers/registry.py runs its sample in the four places one after another on one
+fresh demo database. Where the row's roles and places refuse (`GATE`), the answer is the
+refusal the row names; elsewhere the expected phrase is the handler's ("" means the bot stays
+silent). Only an accepted report may write the ledger. tests/test_admin.py covers the
+coordinators' tools unit by unit (own, below, sibling, above).
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from bot.render import make_renderer
+from handlers.access import GROUP, OWN_GROUP, PRIVATE, Command
+from handlers.registry import COMMANDS
 from models.members import ChatLink
 from models.units import unit_by_code
 from tests.conftest import Person, add_member
 from tests.ledger_helpers import ledger_rows
 
 HOME = {"none": "LM-KV1", "staff": "LM-KV1", "coordinator": "LM", "admin": "CT"}
-OTHER = "OM"
+OTHER, OTHER_NAME = "OM", "Phường Ô Môn"
 PLACES = ("private", "g-own", "g-other", "g-unlinked")
 ROLES = tuple(HOME)
+GATE = "(refused by the table)"
+RENDER = make_renderer()
 
 NOT_MEMBER = "chưa tham gia nhóm cán bộ"
-NOT_STAFF = "báo cáo số người đăng ký do cán bộ ấp gửi"
-WRONG_GROUP = "Nhóm này thuộc Phường Ô Môn, không phải đơn vị của anh/chị"
 NOT_LINKED = "Nhóm này chưa được liên kết"
-NOT_COORDINATOR = "dành cho ban chỉ đạo và quản trị viên"
-ONLY_PRIVATE = "chỉ dùng trong tin nhắn riêng"
 ACCEPTED = "Đã ghi nhận"  # the only answer that writes the ledger
 WELCOME = {"none": "(mã do ban chỉ đạo xã cấp)", "staff": "đang là cán bộ ấp của Khu vực 1",
            "coordinator": "đang là ban chỉ đạo của Phường Long Mỹ",
@@ -46,64 +51,90 @@ LINK_TAKEN = "Nhóm này đang liên kết với Phường Ô Môn"
 LEAVE = "Anh/chị chắc chứ?"
 
 
+def gate(row: Command, role: str, place: str) -> str | None:
+    """The refusal the row calls for before its handler runs, or None: roles, then place."""
+    if row.roles is not None:
+        if role == "none":
+            return RENDER("common/not_member.j2")
+        if role not in row.roles:
+            return RENDER(row.wrong_role, role=role)
+    private = place == "private"
+    if (PRIVATE if private else GROUP) in row.where:
+        return None
+    if private or OWN_GROUP not in row.where:
+        return RENDER(row.wrong_place or "admin/only_private.j2")
+    if place == "g-unlinked":
+        return RENDER("common/group_not_linked.j2")
+    if place == "g-other":
+        return RENDER("reporting/wrong_group.j2", unit=SimpleNamespace(name=OTHER_NAME))
+    return None
+
+
 def same(phrase: str) -> tuple[str, str, str, str]:
     return (phrase,) * 4
 
 
-def member_only(role: str, allowed: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
-    return same(NOT_MEMBER) if role == "none" else allowed
-
-
-def coordinators(role: str, allowed: str, *, private: bool) -> tuple[str, str, str, str]:
-    """Coordinators' and admins' tools; `private` ones refuse every group."""
-    if role in ("none", "staff"):
-        return same(NOT_MEMBER if role == "none" else NOT_COORDINATOR)
-    return (allowed, *(ONLY_PRIVATE,) * 3) if private else same(allowed)
-
-
-def expectations(role: str) -> dict[str, tuple[str, str, str, str]]:
-    """For one role: command → answers in (private, own group, other group, unlinked group)."""
-    staff = role == "staff"
-    reporter = {"none": same(NOT_MEMBER), "coordinator": same(NOT_STAFF),
-                "admin": same(NOT_STAFF)}
+def admitted(role: str) -> dict[str, tuple[str, tuple[str, str, str, str]]]:
+    """For one role: command → its sample and the answers in (private, own group, other
+    group, unlinked group) where the table lets it through; GATE where it refuses."""
+    staff, coordinator = role == "staff", role in ("coordinator", "admin")
+    report = (ACCEPTED, ACCEPTED, GATE, GATE) if staff else same(GATE)
+    private_tool = lambda allowed: (allowed, GATE, GATE, GATE) if coordinator else same(GATE)  # noqa: E731
     return {
-        "/start": same(WELCOME[role]),
-        "/thamgia AAAA-AAAA": ("Mã mời không đúng", *("nhắn riêng cho bot: /thamgia",) * 3),
-        "/dangky 2": (ACCEPTED, ACCEPTED, WRONG_GROUP, NOT_LINKED) if staff else reporter[role],
-        "/bhyt 1": (ACCEPTED, ACCEPTED, WRONG_GROUP, NOT_LINKED) if staff else reporter[role],
-        "/huy": ("chưa có báo cáo nào để hủy",) * 2 + (WRONG_GROUP, NOT_LINKED) if staff
-        else reporter[role],
-        "/boqua": same(CANCELLED),
+        "start": ("/start", same(WELCOME[role])),
+        "thamgia": ("/thamgia AAAA-AAAA", ("Mã mời không đúng", GATE, GATE, GATE)),
+        "dangky": ("/dangky 2", report),
+        "bhyt": ("/bhyt 1", report),
+        "huy": ("/huy", ("chưa có báo cáo nào để hủy",) * 2 + (GATE, GATE) if staff
+                else same(GATE)),
+        "boqua": ("/boqua", same(CANCELLED)),
         # a linked group shows its own unit to anyone; elsewhere members see their own
-        "/tiendo": (PROGRESS[role], PROGRESS["staff" if role == "none" else role], OM_PROGRESS,
-                    PROGRESS[role]),
-        "/bxh": {"none": (NOT_MEMBER, HAMLET_BOARD, OM_BOARD, NOT_MEMBER),
-                 "staff": ("gửi trong nhóm của xã/phường", HAMLET_BOARD, OM_BOARD, NOT_LINKED),
-                 "coordinator": ("Bảng xếp hạng Phường Long Mỹ",) * 2 + (OM_BOARD, NOT_LINKED),
-                 "admin": ("Bảng xếp hạng Thành phố Cần Thơ",) * 2 + (OM_BOARD, NOT_LINKED),
-                 }[role],
-        "/hoi lương hưu": same(FAQ),
-        "/tinh 3tr": same(CALC),
-        "/lienket LM-KV1": {"none": same(NOT_MEMBER),
-                            "staff": ("dùng trong nhóm chat", *("Chỉ ban chỉ đạo mới",) * 3),
-                            "coordinator": ("dùng trong nhóm chat", LINKED, LINK_TAKEN, LINKED),
-                            "admin": ("dùng trong nhóm chat", LINKED, LINKED, LINKED)}[role],
-        "/trogiup": same(HELP[role]),
-        "/xuat": coordinators(role, "Tệp Excel tiến độ", private=True),
-        "/suachua LM-KV1 bhxh 2 bổ sung": coordinators(role, "Anh/chị xác nhận giúp nhé",
-                                                       private=True),
-        "/lichsu": member_only(role, (HISTORY.get(role, ""), *(ONLY_PRIVATE,) * 3)),
-        "/moi staff LM-KV2": coordinators(role, "Mã mời cán bộ ấp của Khu vực 2", private=True),
-        "/thanhvien": coordinators(role, "Thành viên của", private=True),
-        "/roi": member_only(role, same(LEAVE)),
-        # not commands for us: in a group the bot stays silent
-        "trời hôm nay mưa to quá": ("câu này tôi chưa trả lời được", "", "", ""),
-        "/tiendo@other_bot": ("", "", "", ""),
+        "tiendo": ("/tiendo", (PROGRESS[role], PROGRESS["staff" if role == "none" else role],
+                               OM_PROGRESS, PROGRESS[role])),
+        "bxh": ("/bxh", {
+            "none": (NOT_MEMBER, HAMLET_BOARD, OM_BOARD, NOT_MEMBER),
+            "staff": ("gửi trong nhóm của xã/phường", HAMLET_BOARD, OM_BOARD, NOT_LINKED),
+            "coordinator": ("Bảng xếp hạng Phường Long Mỹ",) * 2 + (OM_BOARD, NOT_LINKED),
+            "admin": ("Bảng xếp hạng Thành phố Cần Thơ",) * 2 + (OM_BOARD, NOT_LINKED)}[role]),
+        "hoi": ("/hoi lương hưu", same(FAQ)),
+        "tinh": ("/tinh 3tr", same(CALC)),
+        "lienket": ("/lienket LM-KV1", {"coordinator": (GATE, LINKED, LINK_TAKEN, LINKED),
+                                        "admin": (GATE, LINKED, LINKED, LINKED)
+                                        }.get(role, same(GATE))),
+        "trogiup": ("/trogiup", same(HELP[role])),
+        "xuat": ("/xuat", private_tool("Tệp Excel tiến độ")),
+        "suachua": ("/suachua LM-KV1 bhxh 2 bổ sung", private_tool("Anh/chị xác nhận giúp nhé")),
+        "lichsu": ("/lichsu", same(GATE) if role == "none" else (HISTORY[role], GATE, GATE, GATE)),
+        "moi": ("/moi staff LM-KV2", private_tool("Mã mời cán bộ ấp của Khu vực 2")),
+        "thanhvien": ("/thanhvien", private_tool("Thành viên của")),
+        "roi": ("/roi", same(GATE if role == "none" else LEAVE)),
     }
 
 
-MATRIX = [(role, command, answers) for role in ROLES
-          for command, answers in expectations(role).items()]
+# Not commands for us: in a group the bot stays silent.
+NOT_COMMANDS = {"trời hôm nay mưa to quá": ("câu này tôi chưa trả lời được", "", "", ""),
+                "/tiendo@other_bot": ("", "", "", "")}
+
+
+def expected(row: Command, role: str, answers: tuple[str, ...]) -> tuple[str, ...]:
+    """The sample's answers with the table's refusals filled in; a GATE the table does not
+    call for (or a refusal it calls for that the sample does not expect) fails here."""
+    out = []
+    for place, answer in zip(PLACES, answers):
+        refusal = gate(row, role, place)
+        assert (refusal is not None) == (answer == GATE), (row.name, role, place)
+        out.append(refusal or answer)
+    return tuple(out)
+
+
+MATRIX = [(role, sample, expected(row, role, answers)) for role in ROLES for row in COMMANDS
+          for sample, answers in [admitted(role)[row.name]]]
+MATRIX += [(role, text, answers) for role in ROLES for text, answers in NOT_COMMANDS.items()]
+
+
+def test_every_command_has_a_sample():
+    assert sorted(row.name for row in COMMANDS) == sorted(admitted("none"))
+    assert len({row.name for row in COMMANDS}) == len(COMMANDS)
 
 
 def case_id(row) -> str:

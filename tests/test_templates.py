@@ -20,6 +20,7 @@ SAMPLE = dict(
     day=date(2026, 11, 25), today=date(2026, 11, 25), year=2026, bad="abc", cap=500,
     command="dangky", role="staff", moved_from=None, hours=48, undo_hours=48, typed="dangki",
     nearest="dangky", limit=1000, count=2, code="XX-1", in_group=False, seconds=60,
+    commands=["thamgia", "dangky", "tiendo", "lichsu", "roi", "hoi"],
     member=SimpleNamespace(role="staff"), children=[(unit, ROWS)],
     # coordinators' tools (templates/admin/, templates/export/)
     report=True, example="LM-KV1", home=unit, programme="bhxh_tn", amount=-3, achieved=406,
