@@ -138,13 +138,12 @@ def _is_male_nam(text: str, m: re.Match) -> bool:
 
 
 def _household(folded: str) -> int | None:
+    m = re.search(r"\bvo chong\b(?:.{0,20}?\b" + _NUM + r"\s*(?:dua\s*)?(?:con|chau)\b)?", folded)
+    if m:
+        return 2 + (_number(m.group(1)) if m.group(1) else 0)
     m = re.search(r"\b" + _NUM + r"\s*(?:nguoi|thanh vien|mang|khau|nhan khau|dua)\b", folded)
     if m:
         return _number(m.group(1))
-    m = re.search(r"\bvo chong\b(?:\s*(?:va|voi|\+|co|them)?\s*" + _NUM + r"\s*(?:dua\s*)?con)?",
-                  folded)
-    if m:
-        return 2 + (_number(m.group(1)) if m.group(1) else 0)
     m = re.search(r"\b(?:nha|ho|gia dinh)\s*(?:co|gom)?\s*" + _NUM + r"\b(?!\s*(?:tuoi|nam|thang))",
                   folded)
     return _number(m.group(1)) if m else None
@@ -177,15 +176,27 @@ def _paid_months(folded: str) -> int | None:
     return months
 
 
+MONTH_WORDS = {"gieng": 1, "hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7,
+               "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "chap": 12}
+_MONTH_WORD = r"(muoi mot|" + "|".join(k for k in MONTH_WORDS if k != "muoi mot") + r")"
+YEAR_SHIFT = {"nay": 0, "ngoai": -1, "truoc": -1, "sau": 1, "toi": 1}
+
+
 def _month(folded: str, today: date) -> date | None:
+    """The month of an event named in the question ('tháng 5', 'tháng 5/2026', '15/5/2026',
+    'tháng năm năm ngoái', 'tháng trước'), as the first day of that month."""
     m = re.search(r"\b(?:[0-9]{1,2}\s*[/.-]\s*)?([0-9]{1,2})\s*[/.-]\s*(20[0-9]{2})\b", folded) \
-        or re.search(r"\bthang\s*([0-9]{1,2})\b(?:\s*(?:/|nam|-)\s*(20[0-9]{2}|nay|ngoai|sau|toi|truoc))?",
-                     folded)
-    if m and 1 <= int(m.group(1)) <= 12:
-        month, year = int(m.group(1)), m.group(2)
-        if year and year.isdigit():
+        or re.search(r"\bthang\s*([0-9]{1,2}|" + _MONTH_WORD[1:] + r"\b(?!\s*(?:nguoi|thang))"
+                     r"(?:\s*(?:/|nam|-)\s*(20[0-9]{2}|nay|ngoai|sau|toi|truoc))?", folded)
+    if m:
+        month = int(m.group(1)) if m.group(1).isdigit() else MONTH_WORDS[m.group(1)]
+        if not 1 <= month <= 12:
+            return None
+        year = m.group(2) or ""
+        if year.isdigit():
             return date(int(year), month, 1)
-        shift = {"nay": 0, "ngoai": -1, "truoc": -1, "sau": 1, "toi": 1}.get(year or "")
+        said = re.search(r"\bnam (nay|ngoai|truoc|sau|toi)\b", folded)
+        shift = YEAR_SHIFT.get(year or (said.group(1) if said else ""))
         if shift is not None:
             return date(today.year + shift, month, 1)
         future = re.search(r"\b(du sinh|sap sinh|se sinh|du kien|chuan bi sinh|sap)\b", folded)

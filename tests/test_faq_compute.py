@@ -124,6 +124,18 @@ def test_maternity_due(paid, birth, due, missing, ahead):
     ("chị đóng 16 năm 6 tháng thu nhập 4tr", dict(paid_months=198, income=4_000_000, sex="female")),
     ("dong 15 nam thi duoc huu chua", dict(paid_months=180, sex=None)),
     ("vợ đóng được 5 tháng", dict(paid_months=5, sex="female")),
+    ("ba mất hồi tháng năm", dict(month=date(2026, 5, 1))),
+    ("ba mất tháng năm năm ngoái", dict(month=date(2025, 5, 1))),
+    ("mất năm ngoái tháng 8", dict(month=date(2025, 8, 1))),
+    ("mất tháng 11 năm 2025", dict(month=date(2025, 11, 1))),
+    ("ba mất ngày 15/5/2026", dict(month=date(2026, 5, 1))),
+    ("sinh em bé vào tháng 2 năm sau", dict(month=date(2027, 2, 1))),
+    ("2 vợ chồng và 3 đứa con mua bhyt", dict(household=5)),
+    ("em sinh năm 85, nữ, bao giờ về hưu", dict(birth_year=1985, sex="female")),
+    ("tui 1972 nam, mấy tuổi nghỉ hưu", dict(birth_year=1972, sex="male")),
+    ("chồng tui sinh năm 1966 tháng 2", dict(birth_year=1966, birth_month=2, month=None)),
+    ("đóng 1 triệu rưỡi", dict(income=1_500_000)),
+    ("đóng cho má tui được không", dict(for_relative=True, sex="female")),
 ])
 def test_slots(question, expected):
     slots = read_slots(question, TODAY)
