@@ -42,8 +42,9 @@ def retirement(p: PolicyView, s: Slots, policy: Policy) -> Data:
     sexes = [s.sex] if s.sex else list(compute.SEXES)
     rows = {sex: compute.retirement(policy, s.birth_year, sex) for sex in sexes}
     if s.birth_month:
-        rows = {sex: r and [compute.for_month(r, s.birth_month)] for sex, r in rows.items()}
-    return {"rows": rows, "asked": sexes}
+        rows = {sex: [compute.for_month(r, s.birth_month)] for sex, r in rows.items()}
+    first = {sex: compute.first_year(policy, sex) for sex in sexes}
+    return {"rows": rows, "asked": sexes, "first": first}
 
 
 def pension(p: PolicyView, s: Slots, policy: Policy) -> Data:
@@ -86,12 +87,11 @@ def warning(p: PolicyView) -> PolicyView | None:
 
 
 def relative(p: PolicyView, s: Slots, policy: Policy) -> Data:
+    """Paying for a relative: past retirement age when every birth month of that year is."""
     data = retirement(p, s, policy) if s.sex else {"rows": None, "asked": []}
     past = None
-    if data["rows"] and data["rows"][s.sex]:
-        past = data["rows"][s.sex][-1].reach_last < p.day
-    elif data["rows"]:
-        past = True  # reached retirement age before the data starts
+    if data["rows"]:
+        past = all(r.age is None or r.reach_last < p.day for r in data["rows"][s.sex])
     return {**data, "past": past}
 
 

@@ -20,23 +20,21 @@ def add_months(day: date, months: int) -> date:
 @dataclass(frozen=True)
 class Retirement:
     """People born in birth months first..last of the year retire at `age`, reaching it in
-    the months `reach_first`..`reach_last`; the pension starts the month after."""
+    the months `reach_first`..`reach_last`; the pension starts the month after. `age` None:
+    they reached retirement age before the first year the data covers."""
     first: int
     last: int
-    age: Age
-    reach_first: date
-    reach_last: date
+    age: Age | None
+    reach_first: date | None
+    reach_last: date | None
 
 
-def retirement(policy: Policy, birth_year: int, sex: str) -> list[Retirement] | None:
-    """By birth month (Decree 135/2020's rule: the age of the calendar year in which it is
-    reached). None when the person reached retirement age before the data starts."""
+def retirement(policy: Policy, birth_year: int, sex: str) -> list[Retirement]:
+    """By birth month, Decree 135/2020's rule: the age of the calendar year in which it is
+    reached. Consecutive birth months with the same age share a row."""
     rows: list[Retirement] = []
     for month in range(1, 13):
-        found = _reach(policy, date(birth_year, month, 1), sex)
-        if found is None:
-            return None
-        age, reach = found
+        age, reach = _reach(policy, date(birth_year, month, 1), sex)
         if rows and rows[-1].age == age:
             rows[-1] = Retirement(rows[-1].first, month, age, rows[-1].reach_first, reach)
         else:
@@ -44,25 +42,27 @@ def retirement(policy: Policy, birth_year: int, sex: str) -> list[Retirement] | 
     return rows
 
 
+def first_year(policy: Policy, sex: str) -> int:
+    return policy.periods[f"retirement_age.{sex}"][0].valid_from.year
+
+
 def for_month(rows: list[Retirement], month: int) -> Retirement:
     """The row of one birth month, narrowed to it."""
     row = next(r for r in rows if r.first <= month <= r.last)
-    reach = add_months(row.reach_first, month - row.first)
+    reach = row.reach_first and add_months(row.reach_first, month - row.first)
     return Retirement(month, month, row.age, reach, reach)
 
 
-def _reach(policy: Policy, birth: date, sex: str) -> tuple[Age, date] | None:
-    key = f"retirement_age.{sex}"
-    first_year = policy.periods[key][0].valid_from.year
-    for year in range(first_year, birth.year + 100):
-        period = policy.period(key, date(year, 1, 1))
-        age = period.value
+def _reach(policy: Policy, birth: date, sex: str) -> tuple[Age | None, date | None]:
+    start = first_year(policy, sex)
+    for year in range(start, birth.year + 100):
+        age = policy.period(f"retirement_age.{sex}", date(year, 1, 1)).value
         reach = add_months(birth, age.years * 12 + age.months)
-        if reach.year < first_year:
-            return None
+        if reach.year < start:
+            return None, None
         if reach.year <= year:
             return age, reach
-    return None
+    return None, None
 
 
 def benefit_years(months: int) -> Decimal:

@@ -28,6 +28,12 @@ TODAY = date(2026, 11, 30)
     (1965, "male", [(1, 6, Age(61, 6), date(2026, 7, 1), date(2026, 12, 1)),
                     (7, 12, Age(61, 9), date(2027, 4, 1), date(2027, 9, 1))]),
     (1990, "male", [(1, 12, Age(62, 0), date(2052, 1, 1), date(2052, 12, 1))]),
+    # women born 1968: Jan-Aug reached 56y4m in 2024, Sep-Dec 56y8m in 2025
+    (1968, "female", [(1, 8, Age(56, 4), date(2024, 5, 1), date(2024, 12, 1)),
+                      (9, 12, Age(56, 8), date(2025, 5, 1), date(2025, 8, 1))]),
+    # men born 1960: Jan-Sep turned 60 in 2020 (before the steps); Oct-Dec 60y3m in 2021
+    (1960, "male", [(1, 9, None, None, None),
+                    (10, 12, Age(60, 3), date(2021, 1, 1), date(2021, 3, 1))]),
 ])
 def test_retirement_by_birth_year(year, sex, rows):
     got = compute.retirement(POLICY, year, sex)
@@ -35,7 +41,8 @@ def test_retirement_by_birth_year(year, sex, rows):
 
 
 def test_retired_before_the_data_starts():
-    assert compute.retirement(POLICY, 1960, "male") is None
+    [row] = compute.retirement(POLICY, 1955, "male")
+    assert (row.first, row.last, row.age) == (1, 12, None)
 
 
 @pytest.mark.parametrize("months, income, sex, rate, amount", [
