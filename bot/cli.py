@@ -108,16 +108,17 @@ def _import_command(kind: str) -> click.Command:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.pass_context
     def command(ctx: click.Context, file: Path) -> None:
-        from bot.importer import ImportFailed, import_file, row_count
+        from bot.importer import IMPORTERS, ImportFailed, read_rows
 
         settings = settings_of(ctx)
 
         async def main() -> int:
+            rows = read_rows(file, kind, settings.imports)  # capped: refused before the DB
             async with running_app(settings) as app, app.sessions() as session:
-                with click.progressbar(length=row_count(file), label=f"Importing {kind}",
+                with click.progressbar(length=len(rows.rows), label=f"Importing {kind}",
                                        file=sys.stderr) as bar:
-                    count = await import_file(file, kind, session=session,
-                                              tick=lambda: bar.update(1))
+                    count = await IMPORTERS[kind](rows, session=session,
+                                                  tick=lambda: bar.update(1))
                 await session.commit()
                 return count
 

@@ -72,6 +72,12 @@ class LimitSettings(_Section):
     join_attempts_per_hour: int = Field(5, ge=1, le=1000)
 
 
+class ImportSettings(_Section):
+    """Caps on `hamletbot ... import` files, checked before a row is read."""
+    max_file_mb: int = Field(10, ge=1, le=1000)  # for XLSX: the unpacked size
+    max_rows: int = Field(20_000, ge=1, le=1_000_000)  # non-empty rows below the header
+
+
 class PlatformSettings(_Section):
     token_env: str
     mode: Literal["polling", "webhook"] = "polling"
@@ -158,6 +164,7 @@ class Settings(_Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     reporting: ReportingSettings = Field(default_factory=ReportingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)
     web: WebSettings = Field(default_factory=WebSettings)

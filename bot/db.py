@@ -14,7 +14,9 @@ MIGRATIONS_DIR = Path(str(files("hamletbot.migrations")))  # migrations/, as pac
 
 
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url)
+    # Error texts and tracebacks then show the SQL, never the values: a failed insert
+    # would otherwise log the reply or the reason it carried.
+    engine = create_async_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

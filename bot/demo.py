@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.importer import import_baselines, import_targets, import_units, read_csv
+from bot.importer import import_baselines, import_targets, import_units, read_rows
 from handlers.onboarding import create_invite
 from models.members import Member, member_of
 from models.units import unit_by_code
@@ -25,12 +25,12 @@ async def load_demo(today: date, *, session: AsyncSession) -> bool:
     """Load the demo units, targets and baselines into `today`'s year; False if already there."""
     if await unit_by_code("CT", session=session) is not None:
         return False
-    await import_units(read_csv(DEMO_DIR / "units.csv", "units"), session=session)
-    targets = read_csv(DEMO_DIR / "targets.csv", "targets")
+    await import_units(read_rows(DEMO_DIR / "units.csv", "units"), session=session)
+    targets = read_rows(DEMO_DIR / "targets.csv", "targets")
     for _, row in targets.rows:
         row["year"] = str(today.year)
     await import_targets(targets, session=session)
-    baselines = read_csv(DEMO_DIR / "baselines.csv", "baselines")
+    baselines = read_rows(DEMO_DIR / "baselines.csv", "baselines")
     published = date.fromisoformat(baselines.rows[0][1]["date"]).replace(year=today.year)
     for _, row in baselines.rows:
         row["date"] = min(published, today).isoformat()

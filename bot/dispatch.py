@@ -22,8 +22,9 @@ from bot.metrics import Metrics
 from handlers.access import Refusal, admit
 from handlers.commands import parse, suggest
 from handlers.context import Context, Rules
+from handlers.privacy import mask_echoes
 from handlers.registry import BY_NAME, EDITED_OTHER, FREE_TEXT
-from handlers.text import clean
+from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.members import chat_link, member_and_unit
@@ -66,7 +67,7 @@ class Dispatcher:
         if not self._for_us(msg):
             self.metrics.messages.labels("", "ignored").inc()
             return []
-        msg = replace(msg, text=clean(msg.text), display_name=clean(msg.display_name))
+        msg = replace(msg, text=clean(msg.text), display_name=display_name(msg.display_name))
         verdict = self.flood.check(f"{msg.platform}:{msg.user_id}")
         if verdict != "pass":
             # Dropped before the database: nothing stored, other users are not held up.
@@ -114,7 +115,8 @@ class Dispatcher:
                 self.metrics.messages.labels("", "duplicate").inc()
                 return _decode(done.replies)
             ctx = await self._context(msg, session)
-            replies = await self._route(msg, ctx)
+            # Sent and stored: an answer never shows a phone or ID number the sender typed.
+            replies = mask_echoes(await self._route(msg, ctx), msg.text)
             replies = await self._offer_choices(msg, replies, session)
             session.add(ProcessedMessage(key=msg.key, replies=_encode(replies), created_at=ctx.now))
             await session.commit()

@@ -5,6 +5,11 @@ the same rows of text, so both go through one validation. Every bad row is repor
 its row number as a spreadsheet shows it (the header is row 1), and nothing is written
 when any row is bad. Re-importing a file updates names and targets in place, so an edited
 sheet can be loaded again.
+
+Hostile files are refused early: over `imports.max_file_mb` (an XLSX by its unpacked
+size, read from the zip directory) or `imports.max_rows`, a formula in any cell, numbers
+with decimals or digits other than 0-9. The unit tree is checked as it will be once the
+file is applied, so it stays a tree: city → commune → hamlet, no cycles.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -24,10 +29,16 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import ImportSettings
 from models.ledger import Report
 from models.units import KINDS, PROGRAMMES, Target, Unit
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
+# A whole number in ASCII digits, thousands grouped by one kind of separator (1.500 or
+# 1,500): 12.5 and 4,53 are decimals, ١٢٣ and 1_000 are not what a sheet shows.
+WHOLE = re.compile(r"[0-9]+|[0-9]{1,3}([.,])[0-9]{3}(?:\1[0-9]{3})*")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_LISTED = 50
 PARENT_KIND = {"city": None, "commune": "city", "hamlet": "commune"}
 COLUMNS = {
     "units": ("code", "name", "kind", "parent_code"),
@@ -37,39 +48,61 @@ COLUMNS = {
 
 
 class ImportFailed(Exception):
+    """Nothing was imported; `errors` lists the first MAX_LISTED problems, then a count."""
+
     def __init__(self, errors: list[str]) -> None:
         super().__init__(f"{len(errors)} bad row(s); nothing was imported")
-        self.errors = errors
+        more = len(errors) - MAX_LISTED
+        self.errors = errors[:MAX_LISTED] + ([f"... and {more} more not listed"]
+                                             if more > 0 else [])
 
 
 @dataclass
 class Rows:
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
 
 
-def read_rows(path: Path, kind: str) -> Rows:
+def read_rows(path: Path, kind: str, limits: ImportSettings = ImportSettings()) -> Rows:
     """Rows with their spreadsheet row numbers, from a CSV or an XLSX file."""
-    return read_xlsx(path, kind) if path.suffix.lower() == ".xlsx" else read_csv(path, kind)
+    xlsx = path.suffix.lower() == ".xlsx"
+    size = _unpacked_size(path) if xlsx else path.stat().st_size
+    if size > limits.max_file_mb * 1_000_000:
+        raise ImportFailed([f"{path.name} is {size / 1e6:.1f} MB{' unpacked' if xlsx else ''}, "
+                            f"more than imports.max_file_mb = {limits.max_file_mb} MB"])
+    return (read_xlsx if xlsx else read_csv)(path, kind, limits.max_rows)
 
 
-def read_csv(path: Path, kind: str) -> Rows:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        return _rows(kind, next(reader, []), enumerate(reader, start=2))
-
-
-def read_xlsx(path: Path, kind: str) -> Rows:
-    """The first sheet; cells typed as numbers or dates become the text a CSV would hold."""
+def read_csv(path: Path, kind: str, max_rows: int) -> Rows:
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            return _rows(kind, next(reader, []), enumerate(reader, start=2), max_rows)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ImportFailed([f"{path.name} is not a readable UTF-8 CSV file ({exc})"]) from None
+
+
+def _unpacked_size(path: Path) -> int:
+    """What an XLSX holds unpacked, from its zip directory (nothing is unpacked here)."""
+    try:
+        with ZipFile(path) as z:
+            return sum(info.file_size for info in z.infolist())
+    except (BadZipFile, OSError) as exc:
+        raise ImportFailed([f"{path.name} is not a readable XLSX file ({type(exc).__name__})"])
+
+
+def read_xlsx(path: Path, kind: str, max_rows: int) -> Rows:
+    """The first sheet, streamed; cells typed as numbers or dates become the text a CSV
+    would hold, and a formula its text (=…), which is refused."""
+    try:
+        book = load_workbook(path, read_only=True)
     except (InvalidFileException, BadZipFile, KeyError, ValueError) as exc:
         raise ImportFailed([f"{path.name} is not a readable XLSX file ({type(exc).__name__})"])
     try:
         lines = book.worksheets[0].iter_rows(values_only=True)
         header = [_text(v) for v in next(lines, ())]
         return _rows(kind, header, ((n, [_text(v) for v in line])
-                                    for n, line in enumerate(lines, start=2)))
+                                    for n, line in enumerate(lines, start=2)), max_rows)
     finally:
         book.close()
 
@@ -81,13 +114,19 @@ def _text(value: object) -> str:
         return value.date().isoformat() if value.time() == time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # A fraction is never read as thousands: 12.345 (twelve point three…) → "12.3450".
+        text = repr(value)
+        return text + "0" if WHOLE.fullmatch(text) else text
     return str(value)
 
 
-def _rows(kind: str, header: list[str], lines: Iterable[tuple[int, list[str]]]) -> Rows:
-    """A missing column fails the whole file; empty lines are skipped."""
+def _rows(kind: str, header: list[str], lines: Iterable[tuple[int, list[str]]],
+          max_rows: int) -> Rows:
+    """A missing column or too many rows fail the whole file (reading stops at the first
+    row too many); empty lines are skipped; a formula is a bad row."""
     header = [h.strip() for h in header]
     missing = [c for c in COLUMNS[kind] if c not in header]
     if missing:
@@ -97,7 +136,16 @@ def _rows(kind: str, header: list[str], lines: Iterable[tuple[int, list[str]]]) 
     for number, line in lines:
         clean = {name: (line[i] if i < len(line) else "").strip()
                  for i, name in enumerate(header) if name}
-        if any(clean.values()):
+        if not any(clean.values()):
+            continue
+        if len(out.rows) == max_rows:
+            raise ImportFailed([f"more than {max_rows} rows (imports.max_rows); "
+                                "split the file or raise the limit"])
+        formulas = [name for name, value in clean.items() if value.startswith("=")]
+        if formulas:
+            out.problems.append((number, f"{', '.join(formulas)} holds a formula; "
+                                         "type the value itself"))
+        else:
             out.rows.append((number, clean))
     return out
 
@@ -139,45 +187,52 @@ def write_template(path: Path, kind: str) -> None:
 
 
 def _int(value: str, low: int, high: int) -> int | None:
-    try:
-        number = int(value.replace(".", "").replace(",", "")) if value else None
-    except ValueError:
+    if not WHOLE.fullmatch(value):
         return None
-    return number if number is not None and low <= number <= high else None
+    number = int(value.replace(".", "").replace(",", ""))
+    return number if low <= number <= high else None
 
 
 async def import_units(rows: Rows, *, session: AsyncSession,
                        tick: Callable[[], None] = lambda: None) -> int:
     existing = {u.code: u for u in await session.exec(select(Unit))}
-    kinds = {code: u.kind for code, u in existing.items()}
-    parsed = []
+    by_id = {u.id: u.code for u in existing.values()}
+    # The tree as it will be once the file is applied: every unit's kind and parent code.
+    kind = {code: u.kind for code, u in existing.items()}
+    parent = {code: by_id.get(u.parent_id, "") for code, u in existing.items()}
+    problems, in_file = list(rows.problems), {}
     for number, row in rows.rows:
         code = row["code"].upper()
-        kinds.setdefault(code, row["kind"])
-        parsed.append((number, code, row))
-    errors, seen = list(rows.errors), set()
-    for number, code, row in parsed:
-        problem = _unit_problem(code, row, kinds, seen)
+        problem = _row_problem(code, row, in_file)
         if problem:
-            errors.append(f"row {number}: {problem}")
-        seen.add(code)
-    if errors:
-        raise ImportFailed(errors)
-    for number, code, row in parsed:  # parents first: the file order may not be
+            problems.append((number, problem))
+        else:
+            in_file[code] = (number, row)
+            kind[code], parent[code] = row["kind"], row["parent_code"].upper()
+    for code, (number, _row) in in_file.items():
+        problem = _parent_problem(code, kind, parent)
+        if problem:
+            problems.append((number, problem))
+    for code in existing.keys() - in_file.keys():  # units under one whose kind changes
+        if parent[code] in in_file and _parent_problem(code, kind, parent):
+            up = parent[code]
+            problems.append((in_file[up][0], f"{code} (a {kind[code]}) is under {up}, "
+                                             f"which cannot be a {kind[up]}"))
+    _check(problems)
+    for code, (_number, row) in in_file.items():  # parents first: the file order may not be
         unit = existing.get(code) or Unit(code=code, name="", kind=row["kind"])
         unit.name, unit.kind = row["name"], row["kind"]
         existing[code] = unit
         session.add(unit)
     await session.flush()
-    for number, code, row in parsed:
-        parent = row["parent_code"].upper()
-        existing[code].parent_id = existing[parent].id if parent else None
+    for code in in_file:
+        existing[code].parent_id = existing[parent[code]].id if parent[code] else None
         tick()
     await session.flush()
-    return len(parsed)
+    return len(in_file)
 
 
-def _unit_problem(code: str, row: dict, kinds: dict[str, str], seen: set[str]) -> str:
+def _row_problem(code: str, row: dict, seen: dict) -> str:
     if not CODE.match(code):
         return f"code {row['code']!r} must be letters, digits, - or _ (at most 64)"
     if code in seen:
@@ -186,17 +241,29 @@ def _unit_problem(code: str, row: dict, kinds: dict[str, str], seen: set[str]) -
         return "name is empty or longer than 200 characters"
     if row["kind"] not in KINDS:
         return f"kind {row['kind']!r} must be one of {', '.join(KINDS)}"
-    parent = row["parent_code"].upper()
-    wanted = PARENT_KIND[row["kind"]]
-    if wanted is None:
-        return f"a city has no parent (got {parent})" if parent else ""
-    if not parent:
-        return f"a {row['kind']} needs parent_code (a {wanted})"
-    if parent not in kinds:
-        return f"parent_code {parent} is not a known unit"
-    if kinds[parent] != wanted:
-        return f"the parent of a {row['kind']} must be a {wanted}, {parent} is a {kinds[parent]}"
     return ""
+
+
+def _parent_problem(code: str, kind: dict[str, str], parent: dict[str, str]) -> str:
+    """Each level's parent is the level above, so the tree has no cycle."""
+    up, wanted = parent[code], PARENT_KIND[kind[code]]
+    if up == code:
+        return f"{code} cannot be its own parent"
+    if wanted is None:
+        return f"a city has no parent (got {up})" if up else ""
+    if not up:
+        return f"a {kind[code]} needs parent_code (a {wanted})"
+    if up not in kind:
+        return f"parent_code {up} is not a known unit"
+    if kind[up] != wanted:
+        return f"the parent of a {kind[code]} must be a {wanted}, {up} is a {kind[up]}"
+    return ""
+
+
+def _check(problems: list[tuple[int, str]]) -> None:
+    """Every problem, in row order; nothing is written when there is one."""
+    if problems:
+        raise ImportFailed([f"row {n}: {p}" for n, p in sorted(problems)])
 
 
 def _reference_problem(unit: Unit | None, row: dict[str, str]) -> str:
@@ -211,7 +278,7 @@ def _reference_problem(unit: Unit | None, row: dict[str, str]) -> str:
 async def import_targets(rows: Rows, *, session: AsyncSession,
                          tick: Callable[[], None] = lambda: None) -> int:
     units = {u.code: u for u in await session.exec(select(Unit))}
-    errors, valid, seen = list(rows.errors), [], set()
+    problems, valid, seen = list(rows.problems), [], set()
     for number, row in rows.rows:
         unit = units.get(row["unit_code"].upper())
         year, value = _int(row["year"], 2000, 2100), _int(row["value"], 0, 100_000_000)
@@ -222,11 +289,10 @@ async def import_targets(rows: Rows, *, session: AsyncSession,
             "the same unit, programme and year appear twice" if key in seen else "")
         seen.add(key)
         if problem:
-            errors.append(f"row {number}: {problem}")
+            problems.append((number, problem))
         else:
             valid.append((unit, row["programme"], year, value))
-    if errors:
-        raise ImportFailed(errors)
+    _check(problems)
     current = {(t.unit_id, t.programme, t.year): t for t in await session.exec(select(Target))}
     for unit, programme, year, value in valid:
         target = current.get((unit.id, programme, year)) or Target(
@@ -242,26 +308,30 @@ async def import_baselines(rows: Rows, *, session: AsyncSession,
                            tick: Callable[[], None] = lambda: None) -> int:
     """Counts achieved before the bot started, as `baseline` ledger entries."""
     units = {u.code: u for u in await session.exec(select(Unit))}
-    keys = set(await session.exec(select(Report.source_key).where(Report.kind == "baseline")))
-    errors, valid = list(rows.errors), []
+    # Compared by date, not by how it was written (old imports may have written 20261001).
+    recorded = {tuple(r) for r in await session.exec(select(
+        Report.unit_id, Report.programme, Report.local_date).where(Report.kind == "baseline"))}
+    problems, valid, seen = list(rows.problems), [], set()
     for number, row in rows.rows:
         unit = units.get(row["unit_code"].upper())
         day = _date(row["date"])
         count = _int(row["count"], 0, 100_000_000)
-        key = f"baseline:{row['unit_code'].upper()}:{row['programme']}:{row['date']}"
+        key = (unit.id if unit else None, row["programme"], day)
         problem = _reference_problem(unit, row) or (
-            f"date {row['date']!r} must be YYYY-MM-DD" if day is None else
+            f"date {row['date']!r} must be written YYYY-MM-DD, such as 2026-09-30"
+            if day is None else
             f"count {row['count']!r} must be a whole number ≥ 0" if count is None else
             "a baseline for this unit, programme and date is already recorded"
-            if key in keys else "")
-        keys.add(key)
+            if key in recorded else
+            "the same unit, programme and date appear twice" if key in seen else "")
+        seen.add(key)
         if problem:
-            errors.append(f"row {number}: {problem}")
+            problems.append((number, problem))
         else:
             valid.append(Report(unit_id=unit.id, programme=row["programme"], count=count,
-                                local_date=day, kind="baseline", source_key=key))
-    if errors:
-        raise ImportFailed(errors)
+                                local_date=day, kind="baseline", source_key=(
+                                    f"baseline:{unit.code}:{row['programme']}:{day}")))
+    _check(problems)
     for entry in valid:
         session.add(entry)
         tick()
@@ -270,8 +340,10 @@ async def import_baselines(rows: Rows, *, session: AsyncSession,
 
 
 def _date(value: str) -> date | None:
+    """Only YYYY-MM-DD (or a date cell): 20261001, 2026-W40-4 and 30/09/2026 are refused,
+    so one day is always written one way."""
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value) if ISO_DAY.fullmatch(value) else None
     except ValueError:
         return None
 
@@ -280,21 +352,7 @@ IMPORTERS = {"units": import_units, "targets": import_targets, "baselines": impo
 
 
 async def import_file(path: Path, kind: str, *, session: AsyncSession,
+                      limits: ImportSettings = ImportSettings(),
                       tick: Callable[[], None] = lambda: None) -> int:
-    """Validate and write one file inside the caller's transaction."""
-    return await IMPORTERS[kind](read_rows(path, kind), session=session, tick=tick)
-
-
-def row_count(path: Path) -> int:
-    """Rows below the header (for a progress bar)."""
-    if path.suffix.lower() == ".xlsx":
-        try:
-            book = load_workbook(path, read_only=True)
-        except (InvalidFileException, BadZipFile, KeyError, ValueError):
-            return 0
-        try:
-            return max((book.worksheets[0].max_row or 1) - 1, 0)
-        finally:
-            book.close()
-    with path.open(encoding="utf-8-sig") as f:
-        return max(sum(1 for _ in f) - 1, 0)
+    """Read, validate and write one file inside the caller's transaction."""
+    return await IMPORTERS[kind](read_rows(path, kind, limits), session=session, tick=tick)

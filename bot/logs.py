@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timezone
 
 from bot.config import LoggingSettings
+from handlers.privacy import mask
 
 # Libraries kept at WARNING whatever the level: httpx logs every request URL at INFO, and
 # Bot API URLs carry the token; at DEBUG aiosqlite logs every query's parameters and PTB
@@ -32,6 +33,7 @@ def configure(settings: LoggingSettings) -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
     quiet_libraries()
+    protect_records()
 
 
 def quiet_libraries() -> None:
@@ -44,12 +46,14 @@ def quiet_libraries() -> None:
 # it: Bot API URLs carry the token (PLATFORMS.md C, Telegram/Zalo "token in the URL path").
 _SECRETS: set[str] = set()
 REDACTED = "<redacted>"
+_protected = False
 
 
 def redact(text: str) -> str:
+    """Secrets replaced, and phone- or ID-like numbers masked (handlers/privacy.py)."""
     for secret in _SECRETS:
         text = text.replace(secret, REDACTED)
-    return text
+    return mask(text)
 
 
 def redact_secret(secret: str) -> None:
@@ -58,14 +62,17 @@ def redact_secret(secret: str) -> None:
     Done in the record factory rather than in a handler's filter so that it also holds for
     handlers added later (pytest's caplog, a JSON handler) and for every library logger.
     """
-    if not secret or secret in _SECRETS:
+    if secret:
+        protect_records()
+        _SECRETS.add(secret)
+
+
+def protect_records() -> None:
+    """Install the record factory that redacts every record (once per process)."""
+    global _protected
+    if _protected:
         return
-    if not _SECRETS:
-        _install_factory()
-    _SECRETS.add(secret)
-
-
-def _install_factory() -> None:
+    _protected = True
     make_record = logging.getLogRecordFactory()
 
     def redacting_record(*args, **kwargs) -> logging.LogRecord:

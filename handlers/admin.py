@@ -18,6 +18,7 @@ from handlers.access import (Refusal, example_code, require_coordinator_in_priva
 from handlers.context import Context
 from handlers.counts import CONFIRM_WORD
 from handlers.onboarding import create_invite
+from handlers.privacy import personal_numbers
 from handlers.text import fold
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
@@ -74,7 +75,7 @@ async def correct(msg: Incoming, ctx: Context) -> list[Reply]:
     if len(reason) < REASON_MIN or len(reason) > REASON_MAX:
         return ctx.reply("admin/bad_reason.j2", too_long=len(reason) > REASON_MAX,
                          min_length=REASON_MIN, max_length=REASON_MAX)
-    if _LONG_DIGITS.search(reason):
+    if _LONG_DIGITS.search(reason) or personal_numbers(reason):
         return ctx.reply("admin/reason_digits.j2")
     achieved = next(r.achieved for r in await unit_progress(unit, ctx.local_now.year,
                                                             session=ctx.session)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -129,6 +130,7 @@ def _finish(sheet: Worksheet, formats: dict[int, str], *, freeze: str) -> None:
     align = {c: DATE_ALIGN if "YY" in f else NUMBER_ALIGN for c, f in formats.items()}
     for row in sheet.iter_rows():
         for cell in row:
+            _as_text(cell)
             if cell.row > 1 and cell.column in formats:
                 cell.number_format = formats[cell.column]
             cell.alignment = align.get(cell.column, TEXT_ALIGN)
@@ -147,6 +149,18 @@ def _finish(sheet: Worksheet, formats: dict[int, str], *, freeze: str) -> None:
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(cell: Cell) -> None:
+    """A name, code or reason is text, never a formula, whatever it starts with: openpyxl
+    stores a string starting with = as a formula, and a spreadsheet evaluates = + - @ when
+    the cell is edited, so such a value is typed text with Excel's quote prefix (')."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _width(value: Any, row: int) -> int:

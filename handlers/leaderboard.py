@@ -16,6 +16,7 @@ from models.leaderboard import Board, Standing, Week, board
 from models.rollup import rollup
 from models.units import PROGRAMMES
 
+FIRST_YEAR = 2000
 HIGHLIGHTS = 3  # at most this many strongest / weakest units named (a third of them)
 
 
@@ -83,12 +84,15 @@ async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
         raise Refusal("leaderboard/not_for_staff.j2")
     if unit.kind == "hamlet":
         return ctx.reply("leaderboard/hamlet.j2", unit=unit)
-    week = Week.containing(ctx.local_now.date()).previous()
+    week = default = Week.containing(ctx.local_now.date()).previous()
     if ctx.args:
         try:
             week = Week.parse(ctx.args)
         except ValueError:
-            return ctx.reply("leaderboard/bad_week.j2", typed=ctx.args[:20], example=week.label)
+            week = None
+        # Only weeks that can have figures: far-off years overflow the date arithmetic.
+        if week is None or not FIRST_YEAR <= week.start.year <= ctx.local_now.year + 1:
+            return ctx.reply("leaderboard/bad_week.j2", typed=ctx.args[:20], example=default.label)
     figures = await rollup(unit, week.end, session=ctx.session)
     home = ctx.home
     focus = home.id if home is not None and home.parent_id == unit.id else None

@@ -6,6 +6,9 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 KINDS = ("city", "commune", "hamlet")
+# Walks up or down the tree stop after this many levels: the import keeps it a tree three
+# levels deep, and a bound means a bad row in the database can never hang the bot.
+MAX_DEPTH = 8
 PROGRAMMES = ("bhxh_tn", "bhyt")
 
 
@@ -35,9 +38,11 @@ async def subtree_ids(unit: Unit, *, session: AsyncSession) -> list[int]:
     if unit.kind == "hamlet":  # the lowest level: no query needed
         return [unit.id]
     ids, frontier = [unit.id], [unit.id]
-    while frontier:
+    for _ in range(MAX_DEPTH):
         rows = await session.exec(select(Unit.id).where(Unit.parent_id.in_(frontier)))
-        frontier = list(rows)
+        frontier = [i for i in rows if i not in ids]
+        if not frontier:
+            break
         ids.extend(frontier)
     return ids
 
@@ -45,7 +50,9 @@ async def subtree_ids(unit: Unit, *, session: AsyncSession) -> list[int]:
 async def is_within(unit_id: int, ancestor_id: int, *, session: AsyncSession) -> bool:
     """True when `unit_id` is `ancestor_id` or lies below it."""
     current: int | None = unit_id
-    while current is not None:
+    for _ in range(MAX_DEPTH):
+        if current is None:
+            return False
         if current == ancestor_id:
             return True
         current = (await session.exec(select(Unit.parent_id).where(Unit.id == current))).first()
