@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from models.ledger import Report
 from models.members import Member, member_of
-from tests.conftest import Person, add_member
+from tests.conftest import Person, add_member, new_invite
 from tests.ledger_helpers import ledger_rows, ledger_sum
 
 
@@ -223,6 +223,22 @@ async def test_member_list_and_letting_a_member_go(staff, coordinator):
     assert NOT_MEMBER in await staff.say("/dangky 1")
     assert "Chị Lan" not in await coordinator.say("/thanhvien")
     assert await ledger_sum(staff.app, "LM-KV1") == 4  # the history stays
+
+
+@pytest.mark.parametrize("name, stored", [
+    ("Chị Lan\n99. Giả mạo, quản trị", "Chị Lan 99. Giả mạo, quản trị"),
+    ("Lan\u202e\u200bnahT \t  Thị\r\nLan", "LannahT Thị Lan"),
+    ("Lan 0912 345 678", "Lan ***"),
+    ("A" * 300, "A" * 64),
+])
+async def test_display_names_are_one_clean_line(coordinator, demo, clock, name, stored):
+    code = await new_invite(demo, "LM-KV2")
+    await Person(demo, clock, "u-new", name=name).say(f"/thamgia {code}")
+    async with demo.sessions() as session:
+        assert (await member_of("console", "u-new", session=session)).display_name == stored
+    listing = (await coordinator.say("/thanhvien")).splitlines()
+    assert [line for line in listing if stored in line] and not any(
+        line.startswith("99.") for line in listing)
 
 
 async def test_let_go_by_name(staff, coordinator):

@@ -3,6 +3,7 @@ templates, and the document on each channel."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+import zipfile
 from io import BytesIO
 from pathlib import Path
 
@@ -227,3 +228,35 @@ async def test_console_saves_the_file_and_prints_its_path(tmp_path):
     await channel.send("c", Reply("Tệp Excel", document=DOC))
     assert (tmp_path / DOC.name).read_bytes() == DOC.data
     assert f"[tệp {tmp_path / DOC.name}]" in out.getvalue()
+
+
+# --- text is never a formula (issue 13, item 6) --------------------------------------------
+
+HOSTILE = ['=HYPERLINK("http://evil.example","Bấm vào")', "+84 nhập", "-2+3 nhầm", "@SUM(A1)",
+           "\t=1+1", "\r=1+1"]
+
+
+async def test_export_writes_hostile_text_as_text_never_as_formulas(coordinator, demo, clock):
+    from tests.conftest import Person, add_member
+    async with demo.sessions() as session:
+        lm = await unit_by_code("LM", session=session)
+        session.add(Unit(code="LM-EVIL", name=HOSTILE[0], kind="hamlet", parent_id=lm.id))
+        await session.commit()
+    for i, name in enumerate(HOSTILE[1:4]):
+        await add_member(demo, f"u-evil{i}", "staff", "LM-EVIL", name=name)
+        assert "Đã ghi nhận" in await Person(demo, clock, f"u-evil{i}", name).say("/dangky 2")
+    for reason in HOSTILE[4:] + [HOSTILE[0]]:
+        await coordinator.say(f"/suachua LM-EVIL bhxh -1 {reason}")
+        assert "Đã sửa" in await coordinator.say("1")
+    [reply] = await coordinator.deliver(coordinator.message("/xuat"))
+    with zipfile.ZipFile(BytesIO(reply.document.data)) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
+    assert len(sheets) == 2 and not any("<f>" in xml or "<f " in xml for xml in sheets)
+    book = load_workbook(BytesIO(reply.document.data))
+    texts = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str)}
+    notes = {" ".join(h.split()) for h in HOSTILE[4:]}  # a reason's spaces are collapsed
+    assert set(HOSTILE[:4]) | notes <= texts
+    evil = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row
+            if c.value in texts and str(c.value).startswith(("=", "+", "-", "@"))]
+    assert evil and all(c.data_type == "s" and c.quotePrefix for c in evil)

@@ -168,6 +168,12 @@ async def test_bxh_bad_week(coordinator):
     assert "Tuần 09/11/2026" in await coordinator.say("/bxh 2026-w46")
 
 
+@pytest.mark.parametrize("week", ["9999-W52", "0001-W01", "1999-W10", "2028-W01"])
+async def test_bxh_far_off_week_gets_an_answer(coordinator, week):
+    # 9999-W52 raised OverflowError: no answer at all.
+    assert f'Chưa hiểu tuần "{week}"' in await coordinator.say(f"/bxh {week}")
+
+
 async def test_whole_tree_pass_equals_the_subtree_pass(app):
     await build(app)
     async with app.sessions() as session:
