@@ -138,7 +138,7 @@ def _rows(kind: str, header: list[str], lines: Iterable[tuple[int, list[str]]],
                  for i, name in enumerate(header) if name}
         if not any(clean.values()):
             continue
-        if len(out.rows) == max_rows:
+        if len(out.rows) + len(out.problems) == max_rows:
             raise ImportFailed([f"more than {max_rows} rows (imports.max_rows); "
                                 "split the file or raise the limit"])
         formulas = [name for name, value in clean.items() if value.startswith("=")]
