@@ -31,6 +31,7 @@ def refine(answer: str, s: Slots) -> str:
             return "huu_tri.muc_luong"
         return "huu_tri.tuoi" if s.birth_year else answer
     specific = {"tu_tuat": ("mai_tang", s.month), "bhyt_hgd": ("muc_dong", s.household),
+                "rut_mot_lan": ("muc_huong", s.paid_months and s.income),
                 "muc_dong": ("theo_thu_nhap", s.income), "thai_san": ("dieu_kien", s.paid_months)}
     name, slot = specific.get(topic, ("", None))
     return f"{topic}.{name}" if slot else answer
@@ -51,6 +52,13 @@ def pension(p: PolicyView, s: Slots, policy: Policy) -> Data:
     if not (s.paid_months and s.income):
         return {"rows": None}
     return {"rows": compute.pensions(p, s.paid_months, s.income, s.sex),
+            "years": compute.benefit_years(s.paid_months)}
+
+
+def lump(p: PolicyView, s: Slots, policy: Policy) -> Data:
+    if not (s.paid_months and s.income):
+        return {"lump": None}
+    return {"lump": compute.lump_sum(p, s.paid_months, s.income),
             "years": compute.benefit_years(s.paid_months)}
 
 
@@ -101,7 +109,7 @@ def general(p: PolicyView, s: Slots, policy: Policy) -> Data:
 
 CASES: dict[str, Callable[[PolicyView, Slots, Policy], Data]] = {
     "huu_tri.tuoi": retirement, "huu_tri.muc_luong": pension, "tu_tuat.mai_tang": funeral,
-    "tu_tuat.overview": funeral,
+    "tu_tuat.overview": funeral, "rut_mot_lan.muc_huong": lump, "tu_tuat.tuat_mot_lan": lump,
     "thai_san.dieu_kien": maternity, "bhyt_hgd.muc_dong": household,
     "bhyt_hgd.ky_dong": household, "muc_dong.theo_thu_nhap": contribution,
     "dieu_kien.nguoi_than": relative, "muc_dong.overview": general,

@@ -86,6 +86,14 @@ def pension_rate(p: PolicyView, months: int, sex: str) -> Decimal | None:
     return min(rate, p.v("pension_rate.max"))
 
 
+def lump_sum(p: PolicyView, months: int, income: int) -> int | None:
+    """A lump sum (withdrawal, survivors) if every year paid is from the split year on and the
+    average income is `income`; None under a year (then it is the amount paid)."""
+    if months < 12:
+        return None
+    return money(p.v("lump_sum_factor.from_2014") * benefit_years(months) * income)
+
+
 @dataclass(frozen=True)
 class Pension:
     sex: str

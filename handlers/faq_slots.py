@@ -163,6 +163,7 @@ def _income(folded: str) -> int | None:
 
 
 def _paid_months(folded: str) -> int | None:
+    folded = re.sub(r"\bnam ruoi\b", "nam 6 thang", folded)
     m = re.search(r"(?<!thang )\b([0-9]{1,2})\s*nam(?:\s*(?:va\s*)?([0-9]{1,2})\s*thang)?\b"
                   r"(?!\s*(?:nua|toi|sau))", folded)
     months = None

@@ -60,6 +60,16 @@ def test_pension_estimate(months, income, sex, rate, amount):
     assert (float(row.rate), row.amount) == (rate, amount)
 
 
+@pytest.mark.parametrize("months, income, amount", [
+    (120, 3_000_000, 60_000_000),  # 2 × 10 years × 3.000.000
+    (90, 2_000_000, 30_000_000),  # 7 y 6 m = 7,5 years
+    (126, 3_000_000, 63_000_000),  # 10 y 6 m = 10,5 years
+    (11, 3_000_000, None),  # under a year: the amount paid
+])
+def test_lump_sum_estimate(months, income, amount):
+    assert compute.lump_sum(POLICY.at(TODAY), months, income) == amount
+
+
 def test_no_pension_under_the_minimum_years():
     assert compute.pensions(POLICY.at(TODAY), 179, 3_000_000, "female") is None
 
@@ -142,6 +152,7 @@ def test_maternity_due(paid, birth, due, missing, ahead):
     ("tui 1972 nam, mấy tuổi nghỉ hưu", dict(birth_year=1972, sex="male")),
     ("chồng tui sinh năm 1966 tháng 2", dict(birth_year=1966, birth_month=2, month=None)),
     ("đóng 1 triệu rưỡi", dict(income=1_500_000)),
+    ("đóng 7 năm rưỡi mức 2tr", dict(paid_months=90, income=2_000_000)),
     ("đóng cho má tui được không", dict(for_relative=True, sex="female")),
 ])
 def test_slots(question, expected):
