@@ -28,7 +28,9 @@ from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.members import chat_link, member_and_unit
-from models.processed import PendingChoice, ProcessedMessage, pending_choice, processed
+from bot.choices import button_id, pressed_choice
+from models.processed import (PendingChoice, ProcessedMessage, pending_choice, processed,
+                              take_choice)
 from models.units import Unit
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 CHOICE_TTL = timedelta(hours=24)
 STORED_ATTACHMENTS_MAX = 512 * 1024  # bytes of images/files kept with a stored answer
 DB_RETRY_DELAYS = (0.1, 0.5, 1, 2, 5, 10)  # about 19 s in all before giving up
-_PRESSED = re.compile(r"^c:(?P<token>[a-z0-9]{1,16}):(?P<index>\d{1,2})$")
+CONFLICT_ATTEMPTS = 5  # a message whose claim lost to another message's is handled again
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
@@ -91,17 +93,24 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     async def _handle_settled(self, msg: Incoming) -> list[Reply]:
-        try:
-            return await self._handle_once(msg)
-        except IntegrityError:
-            # The same message was handled concurrently (another instance, a redelivery
-            # racing the first): that transaction won; answer what it answered.
-            async with self.sessions() as session:
-                done = await processed(msg.key, session=session)
-            if done is None:
-                raise
-            self.metrics.messages.labels("", "duplicate").inc()
-            return _decode(done.replies)
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return await self._handle_once(msg)
+            except IntegrityError:
+                # The same message was handled concurrently (another instance, a redelivery
+                # racing the first): that transaction won; answer what it answered.
+                async with self.sessions() as session:
+                    done = await processed(msg.key, session=session)
+                if done is not None:
+                    self.metrics.messages.labels("", "duplicate").inc()
+                    return _decode(done.replies)
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                # Another message claimed the same state first (the same report reversed,
+                # the same member joined, choices offered at once): it has committed, so
+                # handling this one again sees what it did and decides anew.
+                log.info("%s message conflicted with another; handling it again", msg.platform)
+        raise AssertionError("unreachable")
 
     def _for_us(self, msg: Incoming) -> bool:
         if msg.chat_kind == "private" or msg.addressed_to_bot or msg.is_choice:
@@ -148,7 +157,9 @@ class Dispatcher:
             chosen = await self._resolve_choice(msg, ctx)
             if isinstance(chosen, list):
                 return chosen
-            text = chosen or text
+            if chosen is not None:
+                text, asked_by = chosen
+                msg = replace(msg, answers_ref=asked_by or "")
         parsed = parse(text, msg.bot_username)
         if parsed.for_other_bot:
             return []
@@ -168,30 +179,32 @@ class Dispatcher:
             return ctx.reply("common/unsupported.j2") if msg.chat_kind == "private" else []
         return await FREE_TEXT(msg, ctx)
 
-    async def _resolve_choice(self, msg: Incoming, ctx: Context) -> str | list[Reply] | None:
+    async def _resolve_choice(self, msg: Incoming, ctx: Context
+                              ) -> tuple[str, str | None] | list[Reply] | None:
         """A pressed button (`c:token:i`) or a bare number answering the last choices shown.
 
-        Returns the chosen payload, a reply when the choice is stale or out of range, or
-        None when the message is not a choice at all.
+        Returns the chosen payload with the message that offered the choices, a reply when
+        the choice is stale, taken or out of range, or None when the message is not a
+        choice at all.
         """
-        pressed = _PRESSED.match(msg.text.strip())
+        pressed = pressed_choice(msg.text)
         number = _NUMBER.match(msg.text)
         if not pressed and not number:
             return None
         pending = await pending_choice(msg.platform, msg.chat_id, msg.user_id,
                                        session=ctx.session)
         stale = (pending is None or as_utc(pending.expires_at) <= ctx.now
-                 or (pressed and pressed["token"] != pending.payloads[0]))
+                 or (pressed and pressed[0] != pending.token))
         if stale:
             if pressed or msg.chat_kind == "private":
                 return ctx.reply("common/choice_expired.j2")
             return None
-        index = int(pressed["index"] if pressed else number.group(1))
-        options = pending.payloads[1:]
-        if not 1 <= index <= len(options):
-            return ctx.reply("common/choice_out_of_range.j2", count=len(options))
-        await ctx.session.delete(pending)
-        return options[index - 1]
+        index = pressed[1] if pressed else int(number.group(1))
+        if not 1 <= index <= len(pending.payloads):
+            return ctx.reply("common/choice_out_of_range.j2", count=len(pending.payloads))
+        if not await take_choice(pending, session=ctx.session):
+            return ctx.reply("common/choice_expired.j2")  # another answer took it first
+        return pending.payloads[index - 1], pending.message_ref
 
     async def _offer_choices(self, msg: Incoming, replies: list[Reply],
                              session: AsyncSession) -> list[Reply]:
@@ -205,11 +218,14 @@ class Dispatcher:
         pending = await pending_choice(msg.platform, msg.chat_id, msg.user_id, session=session)
         if pending is None:
             pending = PendingChoice(platform=msg.platform, chat_id=msg.chat_id,
-                                    user_id=msg.user_id, payloads=[], expires_at=self.clock())
-        pending.payloads = [token, *(c.payload for c in reply.choices)]
+                                    user_id=msg.user_id, token="", payloads=[],
+                                    expires_at=self.clock())
+        pending.token, pending.message_ref = token, msg.message_ref
+        pending.payloads = [c.payload for c in reply.choices]
         pending.expires_at = self.clock() + CHOICE_TTL
         session.add(pending)
-        buttons = tuple(Choice(c.label, f"c:{token}:{i}") for i, c in enumerate(reply.choices, 1))
+        buttons = tuple(Choice(c.label, button_id(token, i))
+                        for i, c in enumerate(reply.choices, 1))
         return [Reply(r.text, r.image, buttons) if r is reply else r for r in replies]
 
 

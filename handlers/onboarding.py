@@ -12,7 +12,8 @@ from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.attempts import failed_joins_since, record_failed_join
 from models.base import as_utc
-from models.members import ChatLink, Invite, Member, chat_link, hash_code, invite_by_code
+from models.members import (ChatLink, Invite, Member, chat_link, hash_code, invite_by_code,
+                            use_invite)
 from models.units import Unit, is_within, unit_by_code
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,12 +58,12 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
         return ctx.reply("onboarding/bad_code.j2")
     if as_utc(invite.expires_at) <= ctx.now:
         return ctx.reply("onboarding/expired.j2")
-    if invite.uses_left <= 0:
-        return ctx.reply("onboarding/used_up.j2")
     unit = await ctx.session.get(Unit, invite.unit_id)
     member = ctx.member
     if member and member.active and (member.unit_id, member.role) == (unit.id, invite.role):
         return ctx.reply("onboarding/already.j2", unit=unit, role=member.role)
+    if not await use_invite(invite, session=ctx.session):
+        return ctx.reply("onboarding/used_up.j2")
     moved_from = None
     if member is None:
         member = Member(platform=msg.platform, user_id=msg.user_id,
@@ -73,8 +74,7 @@ async def join(msg: Incoming, ctx: Context) -> list[Reply]:
             moved_from = ctx.home
         member.role, member.unit_id, member.active = invite.role, unit.id, True
         member.display_name = msg.display_name[:200]
-    invite.uses_left -= 1
-    ctx.session.add_all([member, invite])
+    ctx.session.add(member)
     return ctx.reply("onboarding/joined.j2", unit=unit, role=invite.role, moved_from=moved_from)
 
 

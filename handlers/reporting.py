@@ -1,7 +1,7 @@
 """Reporting sign-ups: /dangky, /bhyt, /huy, and edits of a report message."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from handlers.context import Context
 from handlers.counts import CONFIRM_WORD, Counts, parse_counts
@@ -26,28 +26,56 @@ async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
     if counts.error:
         return ctx.reply(f"reporting/{counts.error}.j2", bad=counts.bad,
                          cap=ctx.rules.max_per_report, command=ctx.command)
-    if msg.is_edit:
-        return await _correct(msg, ctx, counts)
+    # An edit, or the confirmation of one, corrects what its message counted; it is held
+    # to the rules of a report (cap, confirmation) and of /huy (the window, not undone).
+    earlier = []
+    if msg.is_edit or msg.answers_ref:
+        earlier = await entries_of_message(msg.message_ref, session=ctx.session)
+        refusal = _refuse_change(msg, ctx, earlier)
+        if refusal:
+            return refusal
     if counts.total > ctx.rules.confirm_above and not counts.confirmed:
-        return _ask_to_confirm(ctx, counts)
+        return _ask_to_confirm(ctx, counts, edit=bool(earlier))
+    if earlier:
+        return await _correct(msg, ctx, counts, _live(earlier))
     await _write(msg, ctx, counts)
     return await _accepted(ctx, counts, template="reporting/accepted.j2")
 
 
-def _ask_to_confirm(ctx: Context, counts: Counts) -> list[Reply]:
+def _refuse_change(msg: Incoming, ctx: Context, earlier: list[Report]) -> list[Reply] | None:
+    """Why an edit may not change what its message counted, or None when it may."""
+    if not earlier:
+        # never counted (another command, a refused report): an edit records nothing
+        return ctx.reply("reporting/edit_not_counted.j2") if msg.is_edit else None
+    if not _live(earlier):
+        return ctx.reply("reporting/edit_undone.j2")
+    if _too_late(earlier, ctx):
+        return ctx.reply("reporting/edit_too_late.j2", hours=ctx.rules.undo_hours,
+                         day=earlier[0].local_date)
+    return None
+
+
+def _too_late(entries: list[Report], ctx: Context) -> bool:
+    """Past the window for changing a report, counted from when its message first counted."""
+    recorded = min(as_utc(e.created_at) for e in entries if e.kind == "report")
+    return ctx.now - recorded > timedelta(hours=ctx.rules.undo_hours)
+
+
+def _ask_to_confirm(ctx: Context, counts: Counts, *, edit: bool) -> list[Reply]:
     words = " ".join(f"{'bhyt ' if p == 'bhyt' else ''}{n}" for p, n in counts.values.items())
     yes = ctx.render("reporting/confirm_yes.j2")
     no = ctx.render("reporting/confirm_no.j2")
-    return [Reply(ctx.render("reporting/confirm.j2", counts=counts.values),
+    return [Reply(ctx.render("reporting/confirm.j2", counts=counts.values, edit=edit),
                   choices=(Choice(yes, f"/dangky {words} {CONFIRM_WORD}"), Choice(no, "/boqua")))]
 
 
-async def _write(msg: Incoming, ctx: Context, counts: Counts) -> None:
-    day = msg.time.astimezone(ctx.rules.tz).date()
+async def _write(msg: Incoming, ctx: Context, counts: Counts, *, unit_id: int | None = None,
+                 day: date | None = None) -> None:
+    day = day or msg.time.astimezone(ctx.rules.tz).date()
     for programme, count in counts.values.items():
         ctx.session.add(Report(
-            unit_id=ctx.member.unit_id, programme=programme, count=count, local_date=day,
-            created_at=ctx.now, member_id=ctx.member.id, kind="report",
+            unit_id=unit_id or ctx.member.unit_id, programme=programme, count=count,
+            local_date=day, created_at=ctx.now, member_id=ctx.member.id, kind="report",
             source_key=f"{msg.key}:{programme}", message_ref=msg.message_ref))
 
 
@@ -58,12 +86,13 @@ async def _accepted(ctx: Context, counts: Counts, *, template: str, **extra) -> 
     return ctx.reply(template, unit=hamlet, counts=counts.values, rows=rows, **extra)
 
 
-async def _correct(msg: Incoming, ctx: Context, counts: Counts) -> list[Reply]:
-    """An edited report: reverse what the message still counts, then count the new figures."""
-    live = _live(await entries_of_message(msg.message_ref, session=ctx.session))
+async def _correct(msg: Incoming, ctx: Context, counts: Counts,
+                   live: list[Report]) -> list[Reply]:
+    """Reverse what the message still counts, then count the new figures for the same
+    hamlet and day as the report they replace."""
     before = {e.programme: e.count for e in live}
     _reverse(live, msg, ctx, kind="undo")
-    await _write(msg, ctx, counts)
+    await _write(msg, ctx, counts, unit_id=live[0].unit_id, day=live[0].local_date)
     return await _accepted(ctx, counts, template="reporting/corrected.j2", before=before)
 
 
@@ -72,7 +101,7 @@ async def undo(msg: Incoming, ctx: Context) -> list[Reply]:
     entries = await last_report_of(ctx.member.id, session=ctx.session)
     if not entries:
         return ctx.reply("reporting/nothing_to_undo.j2")
-    if ctx.now - as_utc(entries[0].created_at) > timedelta(hours=ctx.rules.undo_hours):
+    if _too_late(await entries_of_message(entries[0].message_ref, session=ctx.session), ctx):
         return ctx.reply("reporting/undo_too_late.j2", hours=ctx.rules.undo_hours,
                          day=entries[0].local_date)
     _reverse(entries, msg, ctx, kind="undo")

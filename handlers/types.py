@@ -32,6 +32,9 @@ class Incoming:
     is_choice: bool = False
     # Distinguishes redeliveries of one edit from a second edit of the same message.
     edit_id: str = ""
+    # Set by the dispatcher on an answer to choices: the message_ref of the message that
+    # offered them, so a confirmed report belongs to the message that made it.
+    answers_ref: str = ""
 
     @property
     def key(self) -> str:
@@ -41,8 +44,9 @@ class Incoming:
 
     @property
     def message_ref(self) -> str:
-        """The original message, shared by all its edits."""
-        return f"{self.platform}:{self.chat_id}:{self.message_id}"
+        """The original message, shared by all its edits (for an answer to choices, the
+        message that offered them)."""
+        return self.answers_ref or f"{self.platform}:{self.chat_id}:{self.message_id}"
 
 
 @dataclass(frozen=True)

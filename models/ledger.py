@@ -16,8 +16,11 @@ ENTRY_KINDS = ("report", "undo", "baseline", "correction")
 class Report(SQLModel, table=True):
     """One ledger entry. Never updated, never deleted: an undo is a reversing entry."""
     # Covers the leaderboard's GROUP BY over the whole ledger (models/leaderboard.py).
+    # An entry is reversed at most once: of two reversals in flight (two /huy, an edit
+    # and a /huy) the second fails on commit and its message is handled again.
     __table_args__ = (Index("ix_report_rollup", "unit_id", "programme", "local_date", "kind",
-                            "count"),)
+                            "count"),
+                      Index("ix_report_reverses_id", "reverses_id", unique=True))
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     programme: str = Field(max_length=16)

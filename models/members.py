@@ -74,6 +74,14 @@ async def invite_by_code(code: str, *, session: AsyncSession) -> Invite | None:
     return (await session.exec(select(Invite).where(Invite.code_hash == hash_code(code)))).first()
 
 
+async def use_invite(invite: Invite, *, session: AsyncSession) -> bool:
+    """Take one use of the code, atomically: of several joins in flight on the last use,
+    exactly one gets True (the row update waits for the other's commit, then re-checks)."""
+    taken = await session.exec(update(Invite).where(Invite.id == invite.id, Invite.uses_left > 0)
+                               .values(uses_left=Invite.uses_left - 1).returning(Invite.id))
+    return taken.first() is not None
+
+
 async def move_chat_link(platform: str, old_chat_id: str, new_chat_id: str,
                          *, session: AsyncSession) -> bool:
     """A group got a new id (Telegram group → supergroup): its link follows it.

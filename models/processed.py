@@ -24,7 +24,11 @@ class PendingChoice(SQLModel, table=True):
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     user_id: str = Field(max_length=64)
+    token: str = Field(max_length=16)  # new for every offer; in the button ids `c:token:i`
     payloads: list = Field(sa_type=JSON)
+    # The message that offered the choices: a confirmed report is filed under it, so an
+    # edit of that message corrects the report.
+    message_ref: str | None = Field(default=None, max_length=300)
     expires_at: datetime = UtcField()
 
 
@@ -37,6 +41,15 @@ async def pending_choice(platform: str, chat_id: str, user_id: str,
     return (await session.exec(select(PendingChoice).where(
         PendingChoice.platform == platform, PendingChoice.chat_id == chat_id,
         PendingChoice.user_id == user_id))).first()
+
+
+async def take_choice(choice: PendingChoice, *, session: AsyncSession) -> bool:
+    """Claim the choice for this answer: of several answers in flight (two instances, a
+    button pressed twice) exactly one deletes the row; the others find it gone, or offered
+    anew with another token, and get False."""
+    result = await session.exec(delete(PendingChoice).where(
+        PendingChoice.id == choice.id, PendingChoice.token == choice.token))
+    return result.rowcount == 1
 
 
 async def purge(before: datetime, *, session: AsyncSession) -> int:

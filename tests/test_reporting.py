@@ -175,3 +175,60 @@ async def test_undo_after_edit_reverses_the_corrected_figure(staff):
     await staff.edit(original, "/dangky 7")
     assert "7 BHXH tự nguyện" in await staff.say("/huy")
     assert await ledger_sum(staff.app, "LM-KV1") == 0
+
+
+async def test_edit_of_a_confirmed_report_corrects_it(staff):
+    original = staff.message("/dangky 60")
+    await staff.deliver(original)
+    assert "Đã ghi nhận 60" in await staff.say("1")
+    assert "sửa báo cáo thành 61" in await staff.edit(original, "/dangky 61")
+    assert "Đã sửa báo cáo (trước: 60 BHXH tự nguyện): nay là 61" in await staff.say("1")
+    assert await ledger_sum(staff.app, "LM-KV1") == 61  # not 121
+
+
+async def test_edit_above_confirm_limit_asks_first(staff):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    assert "xác nhận" in await staff.edit(original, "/dangky 400")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+    assert "Đã bỏ qua" in await staff.say("2")
+    assert "tối đa 500" in await staff.edit(original, "/dangky 600", edit_id="2")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_edit_after_the_window_points_to_correction(staff, clock):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    before = await ledger_rows(staff.app)
+    clock.advance(days=40)
+    answer = await staff.edit(original, "/dangky 400")
+    assert "đã quá 48 giờ" in answer and "/suachua" in answer
+    assert await ledger_rows(staff.app) == before
+
+
+async def test_edit_keeps_the_window_of_the_first_report(staff, clock):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    clock.advance(hours=47)
+    await staff.edit(original, "/dangky 6")
+    clock.advance(hours=2)  # 49 hours after the report, 2 after its edit
+    assert "đã quá 48 giờ" in await staff.edit(original, "/dangky 7", edit_id="2")
+    assert "đã quá 48 giờ" in await staff.say("/huy")
+    assert await ledger_sum(staff.app, "LM-KV1") == 6
+
+
+async def test_edit_of_an_undone_report_does_not_bring_it_back(staff):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    await staff.say("/huy")
+    assert "đã được hủy" in await staff.edit(original, "/dangky 6")
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+
+
+@pytest.mark.parametrize("first", ["/tiendo", "/dangky 0", "chào bot"])
+async def test_edit_of_a_message_that_never_counted_records_nothing(staff, first):
+    original = staff.message(first)
+    await staff.deliver(original)
+    before = await ledger_rows(staff.app)
+    assert "chưa được ghi nhận là báo cáo" in await staff.edit(original, "/dangky 9")
+    assert await ledger_rows(staff.app) == before

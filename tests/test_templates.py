@@ -19,6 +19,7 @@ SAMPLE = dict(
     unit=unit, counts={"bhxh_tn": 5, "bhyt": 3}, rows=ROWS, before={"bhxh_tn": 4},
     day=date(2026, 11, 25), today=date(2026, 11, 25), year=2026, bad="abc", cap=500,
     command="dangky", role="staff", moved_from=None, hours=48, undo_hours=48, typed="dangki",
+    edit=False,
     nearest="dangky", limit=1000, count=2, code="XX-1", in_group=False, seconds=60,
     commands=["thamgia", "dangky", "tiendo", "lichsu", "roi", "hoi"],
     member=SimpleNamespace(role="staff"), children=[(unit, ROWS)],
@@ -39,7 +40,7 @@ VARIANTS = [
     dict(role="coordinator", member=None, in_group=True, nearest=None, before={},
          rows=[Progress("bhxh_tn", 3, None), Progress("bhyt", 0, 10)], children=[],
          report=False, home=None, amount=5, too_long=True, many=True, own=True, kind="city", entry_kind="baseline",
-         url=None, members=[], entries=[]),
+         url=None, members=[], entries=[], edit=True),
     dict(role="admin", moved_from=unit, counts={"bhyt": 1}, programme="bhyt", kind="commune"),
 ]
 
