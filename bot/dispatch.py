@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 CHOICE_TTL = timedelta(hours=24)
 STORED_ATTACHMENTS_MAX = 512 * 1024  # bytes of images/files kept with a stored answer
 DB_RETRY_DELAYS = (0.1, 0.5, 1, 2, 5, 10)  # about 19 s in all before giving up
-CONFLICT_ATTEMPTS = 5  # a message whose claim lost to another message's is handled again
+# A message whose claim lost to another message's is handled again; each loss means another
+# message on the same state committed, so only a burst on one state uses several.
+CONFLICT_ATTEMPTS = 10
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 

@@ -34,8 +34,8 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import (Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity,
-                      Update, constants)
+from telegram import (Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup,
+                      Message, MessageEntity, Update, constants)
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter,
                             TelegramError)
 from telegram.ext import Application
@@ -43,12 +43,14 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone,
                           RetryableError)
+from bot.choices import pressed_choice
 from bot.config import ConfigError, Settings
 from bot.logs import redact, redact_secret
 from bot.splitting import split_text
 from bot.web import read_body, update_slot
 from handlers.types import Choice, Incoming, Reply
 from models.members import move_chat_link
+from models.processed import holds_choice
 
 log = logging.getLogger(__name__)
 
@@ -221,11 +223,20 @@ class TelegramChannel:
         press = update.callback_query
         if press is not None:
             await self._quietly(press.answer())  # stops the button's spinner
-            await self._quietly(press.edit_message_reply_markup(None))  # one press per keyboard
+            if await self._own_buttons(press):  # another member's keyboard stays theirs
+                await self._quietly(press.edit_message_reply_markup(None))  # one press each
         msg = to_incoming(update, bot_id=self.bot_id, bot_username=self.bot_username,
                           now=self.clock())
         if msg is not None and self._on_message is not None:
             await self._on_message(msg)
+
+    async def _own_buttons(self, press: CallbackQuery) -> bool:
+        pressed = pressed_choice(press.data or "")
+        if pressed is None or press.message is None:
+            return False
+        async with self.sessions() as session:
+            return await holds_choice(PLATFORM, str(press.message.chat.id),
+                                      str(press.from_user.id), pressed[0], session=session)
 
     async def _migrate(self, old_chat_id: str, new_chat_id: str) -> None:
         async with self.sessions() as session:
@@ -272,7 +283,9 @@ def to_incoming(update: Update, *, bot_id: int, bot_username: str,
         user_id=str(message.from_user.id), display_name=message.from_user.full_name,
         text=text, message_id=str(message.message_id),
         time=message.edit_date if edited else message.date, is_edit=edited,
-        edit_id=str(int(message.edit_date.timestamp())) if edited else "",
+        # The update id tells two edits within one second apart (edit_date is in seconds);
+        # a redelivered edit keeps it.
+        edit_id=f"{int(message.edit_date.timestamp())}-{update.update_id}" if edited else "",
         addressed_to_bot=addressed_to_bot(message, bot_id, bot_username),
         bot_username=bot_username)
 

@@ -52,7 +52,7 @@ async def last_report_of(member_id: int, *, session: AsyncSession) -> list[Repor
         return []
     rows = await session.exec(select(Report).where(
         Report.message_ref == latest.message_ref, Report.kind == "report",
-        Report.member_id == member_id, Report.id.not_in(undone)))
+        Report.member_id == member_id, Report.id.not_in(undone)).order_by(Report.id))
     return list(rows)
 
 

@@ -43,6 +43,15 @@ async def pending_choice(platform: str, chat_id: str, user_id: str,
         PendingChoice.user_id == user_id))).first()
 
 
+async def holds_choice(platform: str, chat_id: str, user_id: str, token: str,
+                       *, session: AsyncSession) -> bool:
+    """The user's open choices in this chat are the offer `token` (their own buttons)."""
+    found = (await session.exec(select(PendingChoice.id).where(
+        PendingChoice.platform == platform, PendingChoice.chat_id == chat_id,
+        PendingChoice.user_id == user_id, PendingChoice.token == token))).first()
+    return found is not None
+
+
 async def take_choice(choice: PendingChoice, *, session: AsyncSession) -> bool:
     """Claim the choice for this answer: of several answers in flight (two instances, a
     button pressed twice) exactly one deletes the row; the others find it gone, or offered

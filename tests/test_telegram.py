@@ -49,7 +49,7 @@ INCOMING = {
                            True, ""),
     "supergroup_command": ("-1003003", "group", "2002", "Minh", "/bxh", "11", False, ""),
     "edited_message": ("1001", "private", "1001", "Lan Nguyễn", "/dangky 6", "11", False,
-                       "1795658460"),
+                       "1795658460-10"),
     "photo_caption": ("1001", "private", "1001", "Lan Nguyễn", "/dangky 3", "11", False, ""),
 }
 NOTHING = ["sticker", "channel_post", "migrate_to", "migrate_from", "from_other_bot"]
@@ -64,7 +64,8 @@ def test_update_to_incoming(name):
         "telegram", chat_id, kind, user_id, display, text, message_id, addressed, edit)
     assert msg.is_edit == bool(edit) and not msg.is_choice
     assert msg.bot_username == "hamlet_bot"
-    assert msg.time == (datetime.fromtimestamp(int(edit), timezone.utc) if edit else AT)
+    edited_at = int(edit.split("-")[0]) if edit else None  # edit id: edit_date-update_id
+    assert msg.time == (datetime.fromtimestamp(edited_at, timezone.utc) if edit else AT)
 
 
 def test_button_press_to_incoming():

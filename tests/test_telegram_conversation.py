@@ -182,3 +182,37 @@ async def test_token_never_in_logs(demo, caplog):
     assert TOKEN not in caplog.text  # ...without the token
     assert TOKEN.split(":")[1] not in caplog.text
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_someone_elses_button_is_refused_and_their_keyboard_stays(demo, mode):
+    await setup_people(demo)
+    async with running_telegram(demo, mode) as tg:
+        await tg.deliver(text_update(COORDINATOR, GROUP, "/lienket LM"))
+        [shown] = await tg.deliver(text_update(STAFF, GROUP, "/dangky 60"))
+        [refused] = await tg.deliver(press_update(COORDINATOR, shown, 1))
+        assert "hết hạn" in refused.params["text"]
+        assert tg.fake.sent("editMessageReplyMarkup") == []
+        [done] = await tg.deliver(press_update(STAFF, shown, 1))
+    assert "Đã ghi nhận 60" in done.params["text"]
+    assert len(tg.fake.sent("editMessageReplyMarkup")) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_two_edits_within_one_second_both_count(demo, mode):
+    await setup_people(demo)
+    sent = text_update(STAFF, chat(4004), "/dangky 5")
+    original = sent["message"]
+
+    def edited(text: str) -> dict:
+        return {"edited_message": {**original, "text": text, "edit_date": original["date"] + 1}}
+
+    async with running_telegram(demo, mode) as tg:
+        await tg.deliver(sent)
+        await tg.deliver(edited("/dangky 6"))
+        [second] = await tg.deliver(edited("/dangky 7"))
+    assert "(trước: 6 BHXH tự nguyện): nay là 7" in second.params["text"]
+    async with demo.sessions() as session:
+        counted = (await session.exec(select(func.sum(Report.count)).where(
+            Report.message_ref == f"telegram:4004:{original['message_id']}"))).one()
+    assert counted == 7
