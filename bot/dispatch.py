@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.choices import button_id, pressed_choice
 from bot.metrics import Metrics
 from handlers.access import Refusal, admit
 from handlers.commands import parse, suggest
@@ -28,7 +29,6 @@ from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.members import chat_link, member_and_unit
-from bot.choices import button_id, pressed_choice
 from models.processed import (PendingChoice, ProcessedMessage, pending_choice, processed,
                               take_choice)
 from models.units import Unit
