@@ -11,6 +11,7 @@ import click
 
 from bot.app import running_app
 from bot.faq_cli import ask, faq_eval, make_faq_group
+from bot.faq_train import faq_train
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure
 
@@ -196,6 +197,7 @@ async def _faq_session(ctx: click.Context):
 
 cli.add_command(faq_eval)
 cli.add_command(ask)
+cli.add_command(faq_train)
 cli.add_command(make_faq_group(_faq_session))
 
 

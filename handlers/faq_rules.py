@@ -1,10 +1,9 @@
-"""The FAQ matcher: which of the ten topics a resident's question is about, if any.
+"""The FAQ phrase rules: how much evidence a question gives each of the ten topics.
 
-A question is normalised (no case, no diacritics, Southern and short forms expanded, digit
+They are features of the learned matcher (handlers/matcher.py), not the decision. A question is normalised (no case, no diacritics, Southern and short forms expanded, digit
 runs as "#"), then each topic adds up the weights of its phrases found in it
 (handlers/faq_topics.toml). General insurance words only strengthen a topic that already has
 evidence; words of other fields (motorbikes, weather, lottery, loans) weaken every topic.
-Below the threshold the question is off-topic; when the runner-up is close, the caller asks.
 Words not in the vocabulary are corrected towards it with rapidfuzz (typos like "luogn").
 """
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -72,23 +70,10 @@ def normalise(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Match:
-    topic: str | None  # None: off-topic
-    score: float  # 0..1, how sure
-    alternatives: tuple[str, ...] = field(default_factory=tuple)  # close runners-up
-
-    @property
-    def needs_clarifying(self) -> bool:
-        return self.topic is not None and bool(self.alternatives)
-
-
-class Matcher:
+class Rules:
     def __init__(self, config: dict):
         settings = config["settings"]
         self.weights = settings["weights"]
-        self.threshold = float(settings["threshold"])
-        self.clarify_ratio = float(settings["clarify_ratio"])
         self.domain_cap = float(settings["domain_cap"])
         off_factor = float(settings["off_domain_factor"])
         self.topics: dict[str, dict] = config["topics"]
@@ -118,9 +103,8 @@ class Matcher:
             self.combined.append((parts, topic, weight))
 
     @classmethod
-    def from_file(cls, path: Path | None = None) -> Matcher:
-        with open(path or TOPICS_FILE, "rb") as f:
-            return cls(tomllib.load(f))
+    def from_file(cls, path: Path | None = None) -> Rules:
+        return cls(load_topics(path))
 
     # -- scoring
     def tokens(self, text: str) -> list[str]:
@@ -142,7 +126,14 @@ class Matcher:
         best = process.extractOne(tok, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
         return (best[0],) if best else (tok,)
 
-    def scores(self, text: str) -> dict[str, float]:
+    def features(self, text: str) -> list[float]:
+        """Per topic (in file order) its evidence, then the insurance and other-field words;
+        each divided by one strong phrase (3 points) and capped, as the model's inputs."""
+        pos, domain, penalty = self._evidence(text)
+        topic = [min(max(pos.get(t, 0.0) + domain - penalty, 0.0), 9.0) for t in self.topics]
+        return [v / 3.0 for v in (*topic, domain, min(penalty, 9.0))]
+
+    def _evidence(self, text: str) -> tuple[dict[str, float], float, float]:
         toks = self.tokens(text)
         grams = {" ".join(toks[i:i + n]) for n in range(1, MAX_NGRAM + 1)
                  for i in range(len(toks) - n + 1)}
@@ -151,34 +142,20 @@ class Matcher:
             for topic, weight in self.single.get(gram, ()):
                 found.setdefault(topic, []).append((gram, weight))
         pos: dict[str, float] = {}
-        neg: dict[str, float] = {}
         for topic, hits in found.items():
             spaced = [f" {g} " for g, _ in hits]
             for gram, weight in hits:
                 inner = f" {gram} "
                 if weight > 0 and any(inner in s and inner != s for s in spaced):
                     continue  # counted as part of a longer phrase
-                bucket = pos if weight > 0 else neg
-                bucket[topic] = bucket.get(topic, 0.0) + weight
+                pos[topic] = pos.get(topic, 0.0) + weight
         for parts, topic, weight in self.combined:
             if all(p in grams for p in parts):
-                bucket = pos if weight > 0 else neg
-                bucket[topic] = bucket.get(topic, 0.0) + weight
+                pos[topic] = pos.get(topic, 0.0) + weight
         domain = min(pos.pop("", 0.0), self.domain_cap)
-        penalty = pos.pop("-", 0.0)
-        return {t: s + domain - penalty + neg.get(t, 0.0) for t, s in pos.items()}
-
-    def match(self, text: str) -> Match:
-        ranked = sorted(self.scores(text).items(), key=lambda kv: (-kv[1], kv[0]))
-        if not ranked or ranked[0][1] < self.threshold:
-            top = ranked[0][1] if ranked else 0.0
-            return Match(None, _confidence(max(top, 0.0)))
-        topic, top = ranked[0]
-        close = tuple(t for t, s in ranked[1:3]
-                      if s >= self.threshold and s >= self.clarify_ratio * top)
-        return Match(topic, _confidence(top), close)
+        return pos, domain, pos.pop("-", 0.0)
 
 
-def _confidence(raw: float) -> float:
-    """Evidence 0..∞ → 0..1 (3 points, one clear phrase, is 0.5)."""
-    return round(raw / (raw + 3.0), 3)
+def load_topics(path: Path | None = None) -> dict:
+    with open(path or TOPICS_FILE, "rb") as f:
+        return tomllib.load(f)
