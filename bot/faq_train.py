@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from bot.faq_corpus import Example, build_corpus, read_seeds
-from handlers.faq_features import CHAR_NGRAMS, MODEL_FILE, Model, analyse, feature_text
+from handlers.faq_features import CHAR_NGRAMS, MODEL_FILE, Model, analyse, prepare
 from handlers.faq_rules import TOPICS_FILE, Rules, load_topics
 from handlers.matcher import Decision, Matcher
 
@@ -39,8 +39,9 @@ def fit(corpus: list[Example], rules: Rules) -> Model:
     from sklearn.linear_model import LogisticRegression
 
     vectoriser = TfidfVectorizer(analyzer=analyse, min_df=PARAMS["min_df"], dtype=np.float64)
-    terms = vectoriser.fit_transform([feature_text(e.text) for e in corpus])
-    evidence = csr_matrix(np.array([rules.features(e.text) for e in corpus]))
+    prepared = [prepare(e.text) for e in corpus]
+    terms = vectoriser.fit_transform(prepared)
+    evidence = csr_matrix(np.array([rules.features(p) for p in prepared]))
     model = LogisticRegression(C=PARAMS["C"], max_iter=3000)
     model.fit(hstack([terms, evidence]).tocsr(), [e.label for e in corpus])
     vocabulary = {t: int(i) for t, i in vectoriser.vocabulary_.items()}

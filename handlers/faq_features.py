@@ -1,7 +1,6 @@
 """What the learned FAQ matcher sees of a question, and its fitted linear model.
 
-A question becomes the normalised text (handlers/faq_rules.normalise; emoji as words, digit
-runs as zeros), whose character n-grams (2-5 letters inside word boundaries, like
+A question becomes the normalised text (handlers/faq_rules.normalise, emoji as words), whose character n-grams (2-5 letters inside word boundaries, like
 scikit-learn's char_wb) and words and word pairs are weighted by TF-IDF, plus the phrase
 rules' evidence per topic. The weights are fitted offline by `hamletbot faq-train` with
 scikit-learn and shipped as handlers/faq_model/model.npz; here they are applied with numpy
@@ -11,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,17 +27,17 @@ _EMOJI = {"👋": "emojichao", "🤗": "emojichao", "👍": "emojiok", "👌": "
 _DIGITS = re.compile(r"\d")
 
 
-def feature_text(text: str) -> str:
-    """'Nhà tui 4 người 👍' → 'nha toi 0 nguoi emojiok'."""
+def prepare(text: str) -> str:
+    """'Nhà tui 4 người 👍' → 'nha toi 4 nguoi emojiok': what the rules and the model read."""
     for emoji, word in _EMOJI.items():
         if emoji in text:
             text = text.replace(emoji, f" {word} ")
-    return _DIGITS.sub("0", normalise(text))
+    return normalise(text)
 
 
-def analyse(text: str) -> list[str]:
-    """The n-gram terms of a feature text (the vectoriser's analyzer at training time)."""
-    words = text.split()
+def analyse(prepared: str) -> list[str]:
+    """The terms of a prepared question, digits as zeros (the vectoriser's analyzer)."""
+    words = _DIGITS.sub("0", prepared).split()
     terms = [f"w:{w}" for w in words]
     terms += [f"w:{a}_{b}" for a, b in zip(words, words[1:])]
     low, high = CHAR_NGRAMS
@@ -81,18 +81,16 @@ class Model:
                                 intercept=self.intercept.astype(np.float32),
                                 meta=np.array(json.dumps(self.meta, sort_keys=True)))
 
-    def probabilities(self, text: str, rules: list[float]) -> np.ndarray:
-        """P(class | question), in the order of `classes`."""
-        counts: dict[int, int] = {}
-        for term in analyse(feature_text(text)):
-            index = self.vocabulary.get(term)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
+    def probabilities(self, prepared: str, rules: list[float]) -> np.ndarray:
+        """P(class | question), in the order of `classes`; `prepared`: see prepare()."""
+        get = self.vocabulary.get
+        counts = [(i, n) for t, n in Counter(analyse(prepared)).items()
+                  if (i := get(t)) is not None]
         logits = self.intercept.copy()
         if counts:
-            rows = np.fromiter(counts, dtype=np.intp, count=len(counts))
-            values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            values *= self.idf[rows]
+            index, times = zip(*counts)
+            rows = np.array(index, dtype=np.intp)
+            values = np.array(times, dtype=np.float64) * self.idf[rows]
             values /= np.sqrt(values @ values)
             logits += values @ self.coef[rows]
         logits += np.asarray(rules) @ self.coef[len(self.idf):]

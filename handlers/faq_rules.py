@@ -48,6 +48,7 @@ _PHRASES = [(r"bao hiem xa hoi", "bhxh"), (r"bao hiem y te", "bhyt"), (r"bh xh",
             # "thể" (can) and "thế" (so) lose their accent too: keep them apart from "thẻ" (card)
             (r"co the(?! (?:bhyt|bao|giay|dien|cua|chua|moi|nay|cu)\b)", "cothe"),
             (r"the nao", "thenao"), (r"nhu the", "nhuthe")]
+_PHRASE_PATTERNS = [(re.compile(rf"\b{long}\b"), short) for long, short in _PHRASES]
 _TOKEN = re.compile(r"[a-z]+|\d+")
 
 
@@ -65,8 +66,8 @@ def normalise(text: str) -> str:
             continue
         tokens.extend(_SHORT.get(tok, tok).split())
     text = " ".join(tokens)
-    for long, short in _PHRASES:
-        text = re.sub(rf"\b{long}\b", short, text)
+    for pattern, short in _PHRASE_PATTERNS:
+        text = pattern.sub(short, text)
     return text
 
 
@@ -91,6 +92,10 @@ class Rules:
                              for w in p.split()})
         # Known words are never "corrected"; only the topic vocabulary is a target.
         self._vocab_set = frozenset(self.vocab) | frozenset(config["common"]["words"].split())
+        # "a + b" phrases by their first part, so a question checks only those it starts
+        self._combined_first: dict[str, list[tuple[tuple[str, ...], str, float]]] = {}
+        for parts, topic, weight in self.combined:
+            self._combined_first.setdefault(parts[0], []).append((parts[1:], topic, weight))
         self._correct = lru_cache(maxsize=20_000)(self._correct_uncached)
 
     def _add(self, phrase: str, topic: str, weight: float) -> None:
@@ -107,9 +112,9 @@ class Rules:
         return cls(load_topics(path))
 
     # -- scoring
-    def tokens(self, text: str) -> list[str]:
+    def tokens(self, normalised: str) -> list[str]:
         out: list[str] = []
-        for tok in normalise(text).split():
+        for tok in normalised.split():
             if tok.isdigit():
                 out.append("#")
             else:
@@ -126,15 +131,16 @@ class Rules:
         best = process.extractOne(tok, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
         return (best[0],) if best else (tok,)
 
-    def features(self, text: str) -> list[float]:
+    def features(self, normalised: str) -> list[float]:
         """Per topic (in file order) its evidence, then the insurance and other-field words;
-        each divided by one strong phrase (3 points) and capped, as the model's inputs."""
-        pos, domain, penalty = self._evidence(text)
+        each divided by one strong phrase (3 points) and capped, as the model's inputs.
+        `normalised`: a question after normalise()."""
+        pos, domain, penalty = self._evidence(normalised)
         topic = [min(max(pos.get(t, 0.0) + domain - penalty, 0.0), 9.0) for t in self.topics]
         return [v / 3.0 for v in (*topic, domain, min(penalty, 9.0))]
 
-    def _evidence(self, text: str) -> tuple[dict[str, float], float, float]:
-        toks = self.tokens(text)
+    def _evidence(self, normalised: str) -> tuple[dict[str, float], float, float]:
+        toks = self.tokens(normalised)
         grams = {" ".join(toks[i:i + n]) for n in range(1, MAX_NGRAM + 1)
                  for i in range(len(toks) - n + 1)}
         found: dict[str, list[tuple[str, float]]] = {}
@@ -149,9 +155,10 @@ class Rules:
                 if weight > 0 and any(inner in s and inner != s for s in spaced):
                     continue  # counted as part of a longer phrase
                 pos[topic] = pos.get(topic, 0.0) + weight
-        for parts, topic, weight in self.combined:
-            if all(p in grams for p in parts):
-                pos[topic] = pos.get(topic, 0.0) + weight
+        for first in grams & self._combined_first.keys():
+            for rest, topic, weight in self._combined_first[first]:
+                if all(p in grams for p in rest):
+                    pos[topic] = pos.get(topic, 0.0) + weight
         domain = min(pos.pop("", 0.0), self.domain_cap)
         return pos, domain, pos.pop("-", 0.0)
 

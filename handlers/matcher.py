@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handlers.faq_features import MODEL_FILE, Model, feature_text
+from handlers.faq_features import MODEL_FILE, Model, prepare
 from handlers.faq_rules import Rules, load_topics, normalise
 
 __all__ = ["Match", "Matcher", "normalise"]
@@ -52,6 +52,8 @@ class Matcher:
         self.titles = titles  # topic → Vietnamese title
         self._topic_of = [c.split(".")[0] for c in model.classes]
         self.topics = tuple(dict.fromkeys(self._topic_of))
+        self._answers = {t: [c for c in model.classes if c.split(".")[0] == t]
+                         for t in self.topics}
 
     @classmethod
     def from_file(cls, topics: Path | None = None, model: Path = MODEL_FILE) -> Matcher:
@@ -60,13 +62,17 @@ class Matcher:
                    {t: spec["title"] for t, spec in config["topics"].items()})
 
     def probabilities(self, text: str) -> dict[str, float]:
-        probs = self.model.probabilities(text, self.rules.features(text))
+        return self._probabilities(prepare(text))
+
+    def _probabilities(self, prepared: str) -> dict[str, float]:
+        probs = self.model.probabilities(prepared, self.rules.features(prepared))
         return dict(zip(self.model.classes, probs.tolist()))
 
     def match(self, text: str) -> Match:
-        if not _WORD.search(feature_text(text)):
+        prepared = prepare(text)
+        if not _WORD.search(prepared):
             return NO_MATCH  # nothing but digits, punctuation or nothing at all
-        return self.decide(self.probabilities(text))
+        return self.decide(self._probabilities(prepared))
 
     def decide(self, probs: dict[str, float]) -> Match:
         mass: dict[str, float] = dict.fromkeys(self.topics, 0.0)
@@ -88,8 +94,7 @@ class Matcher:
         return Match(answer, topic, round(top, 3), others, needs_clarifying=True)
 
     def _best_answer(self, topic: str, probs: dict[str, float], mass: float) -> str:
-        answers = [c for c in self.model.classes if c.split(".")[0] == topic]
-        best = max(answers, key=lambda c: (probs[c], c))
+        best = max(self._answers[topic], key=lambda c: (probs[c], c))
         overview = f"{topic}.overview"
         if probs[best] < self.decision.overview_share * mass and overview in probs:
             return overview

@@ -98,15 +98,15 @@ def test_numpy_model_equals_scikit_learn():
     from sklearn.linear_model import LogisticRegression
 
     from bot.faq_train import fit
-    from handlers.faq_features import analyse, feature_text
+    from handlers.faq_features import analyse, prepare
     corpus = build_corpus(read_seeds())[::9]
     model = fit(corpus, MATCHER.rules)
     fitted = Matcher(MATCHER.rules, model, MATCHER.decision, MATCHER.titles)
     texts = [e.text for e in corpus]
-    vec = TfidfVectorizer(analyzer=analyse, min_df=2).fit([feature_text(t) for t in texts])
+    vec = TfidfVectorizer(analyzer=analyse, min_df=2).fit([prepare(t) for t in texts])
     assert vec.vocabulary_ == model.vocabulary
-    x = hstack([vec.transform([feature_text(t) for t in texts[:20]]),
-                csr_matrix([MATCHER.rules.features(t) for t in texts[:20]])])
+    x = hstack([vec.transform([prepare(t) for t in texts[:20]]),
+                csr_matrix([MATCHER.rules.features(prepare(t)) for t in texts[:20]])])
     lr = LogisticRegression()
     lr.classes_, lr.coef_, lr.intercept_ = np.array(model.classes), model.coef.T, model.intercept
     want = lr.predict_proba(x)
