@@ -100,7 +100,10 @@ def run(ctx: click.Context) -> None:
     if settings.active_channels() == ["console"]:
         ctx.invoke(console)
         return
-    asyncio.run(run_bot(settings))
+    try:
+        asyncio.run(run_bot(settings))
+    except ConfigError as exc:  # found at start-up (e.g. the inbox file is in use)
+        raise click.ClickException(str(exc)) from None
 
 
 def _import_command(kind: str) -> click.Command:

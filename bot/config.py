@@ -124,6 +124,12 @@ class WebSettings(_Section):
         return v.rstrip("/")
 
 
+class InboxSettings(_Section):
+    """The durable inbox (bot/inbox.py): messages acknowledged while the database was away
+    wait in this journal file until it is back. One file per running instance."""
+    path: str = "hamletbot-inbox.jsonl"
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -168,6 +174,7 @@ class Settings(_Section):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     zalo: ZaloSettings = Field(default_factory=ZaloSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     sender: SenderSettings = Field(default_factory=SenderSettings)

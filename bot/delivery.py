@@ -129,15 +129,16 @@ async def send_or_queue(channel: Channel, chat_id: str, replies: list[Reply], *,
 
 def message_handler(channel: Channel, dispatcher: Dispatcher,
                     sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
-                    policy: DeliveryPolicy | None = None) -> OnMessage:
+                    policy: DeliveryPolicy | None = None, *, limited: bool = True) -> OnMessage:
     """What a channel calls for each incoming message. Without a policy, the default
-    sender settings apply and only this channel's admins hear of failures."""
+    sender settings apply and only this channel's admins hear of failures. `limited=False`
+    skips the flood limit (replays from the inbox, bot/inbox.py)."""
     policy = policy or DeliveryPolicy(sessions=sessions, render=dispatcher.render,
                                       settings=SenderSettings(), clock=clock,
                                       platforms=[channel.name])
 
     async def on_message(msg: Incoming) -> None:
-        replies = await dispatcher.handle(msg)
+        replies = await dispatcher.handle(msg, limited=limited)
         await send_or_queue(channel, msg.chat_id, replies, key=f"reply:{msg.key}",
                             policy=policy, metrics=dispatcher.metrics)
     return on_message

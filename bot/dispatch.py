@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,18 +61,19 @@ class Dispatcher:
         self._one_at_a_time = asyncio.Lock() if serialize else None
         self.flood = FloodGate(rules.messages_per_minute, clock)
 
-    async def handle(self, msg: Incoming) -> list[Reply]:
+    async def handle(self, msg: Incoming, *, limited: bool = True) -> list[Reply]:
         """Answer one message; [] when it is not for the bot (group chatter).
 
         A database that is locked or unreachable is retried for a while; the transaction
         was rolled back, so a retry applies the message whole or not at all. If it still
         fails the error propagates, so the channel does not report the message handled.
+        `limited=False` skips the flood limit (a message replayed from the inbox).
         """
-        if not self._for_us(msg):
+        if not self.for_us(msg):
             self.metrics.messages.labels("", "ignored").inc()
             return []
         msg = replace(msg, text=clean(msg.text), display_name=display_name(msg.display_name))
-        verdict = self.flood.check(f"{msg.platform}:{msg.user_id}")
+        verdict = self.flood.check(f"{msg.platform}:{msg.user_id}") if limited else "pass"
         if verdict != "pass":
             # Dropped before the database: nothing stored, other users are not held up.
             self.metrics.messages.labels("", "rate_limited").inc()
@@ -85,7 +86,9 @@ class Dispatcher:
                     return await self._handle_settled(msg)
                 async with self._one_at_a_time:
                     return await self._handle_settled(msg)
-            except (OperationalError, InterfaceError, OSError) as exc:
+            except Exception as exc:
+                if not db_unavailable(exc):
+                    raise
                 if delay is None:
                     self.metrics.messages.labels("", "error").inc()
                     raise
@@ -114,7 +117,7 @@ class Dispatcher:
                 log.info("%s message conflicted with another; handling it again", msg.platform)
         raise AssertionError("unreachable")
 
-    def _for_us(self, msg: Incoming) -> bool:
+    def for_us(self, msg: Incoming) -> bool:
         if msg.chat_kind == "private" or msg.addressed_to_bot or msg.is_choice:
             return True
         return msg.text.lstrip().startswith("/")
@@ -229,6 +232,12 @@ class Dispatcher:
         buttons = tuple(Choice(c.label, button_id(token, i))
                         for i, c in enumerate(reply.choices, 1))
         return [Reply(r.text, r.image, buttons) if r is reply else r for r in replies]
+
+
+def db_unavailable(exc: BaseException) -> bool:
+    """The database is locked, gone or unreachable (not: our statement is wrong)."""
+    return (isinstance(exc, (OperationalError, InterfaceError, OSError))
+            or isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 FLOOD_WINDOW = timedelta(minutes=1)

@@ -5,13 +5,15 @@ import asyncio
 import importlib
 import logging
 import signal
+from pathlib import Path
 
 from aiohttp import web
 
 from bot.app import App, running_app
 from bot.channels import Channel
 from bot.config import Settings
-from bot.delivery import DeliveryPolicy, message_handler
+from bot.delivery import DeliveryPolicy
+from bot.inbox import Inbox, durable_handler
 from bot.scheduler import Jobs, Scheduler
 from bot.sender import Sender
 from bot.web import add_health_routes, make_web_app, start_web
@@ -58,12 +60,15 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         channels = [make_channel(name, app, web_app) for name in names]
         started: list[Channel] = []
         policy = delivery_policy(app, names)
-        add_health_routes(web_app, app, lambda: {c.name: c in started for c in channels})
+        inbox = Inbox(Path(settings.inbox.path))
+        await inbox.open()
+        add_health_routes(web_app, app, lambda: {c.name: c in started for c in channels},
+                          inbox)
         web_runner = await start_web(web_app, settings.web)
+        replaying = asyncio.create_task(inbox.run())
         try:
             for channel in channels:
-                await channel.start(message_handler(channel, app.dispatcher, app.sessions,
-                                                    app.clock, policy))
+                await channel.start(durable_handler(inbox, channel, app, policy))
                 started.append(channel)
                 log.info("channel %s started", channel.name)
             scheduler, sender = make_pushes(app, {c.name: c for c in started}, policy)
@@ -76,5 +81,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         finally:
             for channel in reversed(started):
                 await channel.stop()
-            if web_runner is not None:
-                await web_runner.cleanup()
+            replaying.cancel()
+            await asyncio.gather(replaying, return_exceptions=True)
+            await web_runner.cleanup()
+            await inbox.close()

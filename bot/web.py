@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.app import App
 from bot.config import WebSettings
+from models.processed import ProcessedMessage
+
+if TYPE_CHECKING:
+    from bot.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,16 @@ class UpdateSlots:
 
 
 SLOTS = web.AppKey("update_slots", UpdateSlots)
+
+
+async def write_probe(app: App) -> None:
+    """Write a row and roll it back: a database that answers reads but refuses writes (a
+    deleted or read-only SQLite file, a read-only PostgreSQL) is not healthy."""
+    async with app.sessions() as session:
+        session.add(ProcessedMessage(key=f"healthz:{secrets.token_hex(8)}", replies=[],
+                                     created_at=app.clock()))
+        await session.flush()
+        await session.rollback()
 
 
 def make_web_app(settings: WebSettings | None = None) -> web.Application:
@@ -82,20 +96,21 @@ async def start_web(app: web.Application, settings: WebSettings) -> web.AppRunne
 
 
 def add_health_routes(web_app: web.Application, app: App,
-                      channels: Callable[[], dict[str, bool]]) -> None:
-    """`/healthz` (database reachable, channels started) and `/metrics` (Prometheus)."""
+                      channels: Callable[[], dict[str, bool]], inbox: Inbox | None = None) -> None:
+    """`/healthz` (database writable, channels started) and `/metrics` (Prometheus)."""
 
     async def healthz(request: web.Request) -> web.Response:
         try:
-            async with app.sessions() as session:
-                await asyncio.wait_for(session.exec(text("SELECT 1")), HEALTH_TIMEOUT)
+            await asyncio.wait_for(write_probe(app), HEALTH_TIMEOUT)
             database = "ok"
         except Exception as exc:  # any failure means unhealthy; say which kind
-            database = f"unreachable ({type(exc).__name__})"
+            database = f"unwritable ({type(exc).__name__})"
         running = channels()
         healthy = database == "ok" and all(running.values())
         body = {"status": "ok" if healthy else "unhealthy", "database": database,
                 "channels": {name: "started" if up else "stopped" for name, up in running.items()}}
+        if inbox is not None:
+            body["inbox_waiting"] = inbox.waiting
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics(request: web.Request) -> web.Response:

@@ -262,6 +262,8 @@ class ZaloChannel:
                  rand: Callable[[], float] = random.random,
                  poll_timeout: int = POLL_TIMEOUT) -> None:
         self._token, self.base_url, self.mode = token, base_url, mode
+        # getUpdates hands each event out once: the inbox journals it before it is handled
+        self.delivers_once = mode == "polling"
         self._secret = secret or ""
         self.images, self.hint, self.clock = images, hint, clock
         self.render = render or make_renderer()

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.db import make_engine, make_sessions
+from bot.db import make_engine, make_sessions, migrate
 from bot.web import MAX_BODY_BYTES, add_health_routes, make_web_app
 from models.outbox import enqueue
 
@@ -43,8 +46,38 @@ async def test_healthz_when_the_database_is_gone(client, staff):
     staff.app.sessions = make_sessions(gone)
     response = await client.get("/healthz")
     assert response.status == 503
-    assert (await response.json())["database"] == "unreachable (OperationalError)"
+    assert (await response.json())["database"] == "unwritable (OperationalError)"
     await gone.dispose()
+
+
+async def test_healthz_when_the_database_can_be_read_but_not_written(client, staff, tmp_path):
+    path = tmp_path / "ro.db"
+    writable = make_engine(f"sqlite+aiosqlite:///{path}")
+    await migrate(writable)
+    await writable.dispose()
+    read_only = make_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    staff.app.sessions = make_sessions(read_only)
+    response = await client.get("/healthz")
+    assert response.status == 503
+    assert (await response.json())["database"] == "unwritable (OperationalError)"
+    await read_only.dispose()
+
+
+@pytest.mark.skipif(bool(os.environ.get("HAMLETBOT_TEST_DATABASE_URL")),
+                    reason="a SQLite file")
+async def test_sqlite_file_deleted_while_running_fails_writes_and_health(client, staff):
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    staff.app.dispatcher.sleep = no_sleep
+    assert "Đã ghi nhận 2" in await staff.say("/dangky 2")
+    path = Path(staff.app.engine.url.database)
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    with pytest.raises(OperationalError, match="is gone"):  # never "Đã ghi nhận" into nowhere
+        await staff.say("/dangky 5")
+    assert not path.exists()  # and no empty database made in its place
+    assert (await client.get("/healthz")).status == 503
 
 
 async def test_metrics_count_messages_and_outbox(client, staff):

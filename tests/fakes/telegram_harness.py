@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.delivery import message_handler
+from bot.inbox import Inbox, durable_handler
 from bot.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
 from bot.web import make_web_app
 from tests.fakes.telegram_api import Call, FakeTelegram
@@ -59,8 +60,8 @@ def press_update(sender: dict, shown: Call, number: int) -> dict:
 
 
 class TelegramHarness:
-    def __init__(self, app, fake: FakeTelegram, mode: str) -> None:
-        self.app, self.fake, self.mode = app, fake, mode
+    def __init__(self, app, fake: FakeTelegram, mode: str, inbox: Inbox | None = None) -> None:
+        self.app, self.fake, self.mode, self.inbox = app, fake, mode, inbox
         self.handled = 0
         self._done = asyncio.Condition()
         self.web_app = make_web_app(app.settings.web)
@@ -81,8 +82,9 @@ class TelegramHarness:
             port = site._server.sockets[0].getsockname()[1]
             self.webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
             self._client = aiohttp.ClientSession()
-        inner = message_handler(self.channel, self.app.dispatcher, self.app.sessions,
-                                self.app.clock)
+        inner = (durable_handler(self.inbox, self.channel, self.app) if self.inbox else
+                 message_handler(self.channel, self.app.dispatcher, self.app.sessions,
+                                 self.app.clock))
 
         async def counted(msg) -> None:
             try:
@@ -135,9 +137,11 @@ class TelegramHarness:
 
 
 @asynccontextmanager
-async def running_telegram(app, mode: str) -> AsyncIterator[TelegramHarness]:
+async def running_telegram(app, mode: str,
+                           inbox: Inbox | None = None) -> AsyncIterator[TelegramHarness]:
+    """The channel with plain delivery, or behind `inbox` as `hamletbot run` wires it."""
     fake = await FakeTelegram(TOKEN).start()
-    harness = TelegramHarness(app, fake, mode)
+    harness = TelegramHarness(app, fake, mode, inbox)
     try:
         await harness.start()
         yield harness

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 from bot.delivery import message_handler
+from bot.inbox import Inbox, durable_handler
 from bot.web import make_web_app
 from bot.zalo import WEBHOOK_PATH, ZaloChannel, create
 from tests.fakes.zalo_api import FakeZalo
@@ -62,8 +63,10 @@ class ZaloHarness:
 
 @asynccontextmanager
 async def running_zalo(app, fake: FakeZalo, mode: str, monkeypatch, *,
-                       public_url: str = PUBLIC_URL) -> AsyncIterator[ZaloHarness]:
-    """The app's Zalo channel as `hamletbot run` builds it, pointed at the fake."""
+                       public_url: str = PUBLIC_URL,
+                       inbox: Inbox | None = None) -> AsyncIterator[ZaloHarness]:
+    """The app's Zalo channel as `hamletbot run` builds it, pointed at the fake (behind
+    `inbox` when one is given, as `hamletbot run` wires it)."""
     monkeypatch.setenv("HAMLETBOT_ZALO_TOKEN", fake.token)
     monkeypatch.setenv("HAMLETBOT_ZALO_SECRET", SECRET)
     app.settings.zalo.base_url, app.settings.zalo.mode = fake.url, mode
@@ -76,7 +79,8 @@ async def running_zalo(app, fake: FakeZalo, mode: str, monkeypatch, *,
     fake.route_public(PUBLIC_URL, f"http://127.0.0.1:{runner.addresses[0][1]}")
     if mode == "webhook":
         fake.webhook = {"url": PUBLIC_URL + WEBHOOK_PATH, "secret": SECRET}
-    await channel.start(message_handler(channel, app.dispatcher, app.sessions, app.clock))
+    await channel.start(durable_handler(inbox, channel, app) if inbox else
+                        message_handler(channel, app.dispatcher, app.sessions, app.clock))
     try:
         yield ZaloHarness(fake, channel, mode)
     finally:
