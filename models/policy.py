@@ -7,7 +7,6 @@ are computed here, never stored, and carry the weakest status of their inputs.
 """
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Iterable
+
+from models.policy_footer import Footer
 
 POLICY_FILE = Path(str(files("hamletbot.policy") / "policy.toml"))  # policy/, as package data
 STATUSES = ("verified", "derived", "unverified")
@@ -93,40 +94,6 @@ class Period:
         return f"{self.key} [{self.valid_from} → {self.valid_to or 'open'}]"
 
 
-@dataclass(frozen=True)
-class Footer:
-    """What an answer rests on: the legal bases, and since when its figures hold unchanged."""
-    periods: tuple[Period, ...]
-    since: date
-    unverified: bool
-
-    @property
-    def basis(self) -> str:
-        return "; ".join(p.basis for p in self.cited)
-
-    @property
-    def cited(self) -> list[Period]:
-        """One period per distinct legal basis, for the full reference."""
-        return list({p.basis: p for p in reversed(self.periods)}.values())[::-1]
-
-    @property
-    def short(self) -> str:
-        """The documents only, abbreviated: one short line on a phone."""
-        names = dict.fromkeys(_short_name(m) for p in self.periods
-                              for m in _DOCUMENT.findall(p.basis))
-        return ", ".join(list(names)[:3]) + (", …" if len(names) > 3 else "")
-
-
-_DOCUMENT = re.compile(r"Luật BHXH \d+/\d{4}/QH\d+|Luật BHYT|Luật \d+/\d{4}/QH\d+|"
-                       r"Bộ luật Lao động \d{4}|Nghị định \d+/\d{4}/NĐ-CP|"
-                       r"Quyết định \d+/\d{4}/QĐ-TTg")
-
-
-def _short_name(document: str) -> str:
-    return re.sub(r"/(QH\d+|NĐ-CP)", "", document).replace("Nghị định ", "NĐ ").replace(
-        "Quyết định ", "QĐ ")
-
-
 class Policy:
     def __init__(self, periods: dict[str, list[Period]]):
         self.periods = periods
@@ -181,9 +148,6 @@ class PolicyView:
 
     def since(self, key: str) -> date:
         return self._required(key).valid_from
-
-    def basis(self, key: str) -> str:
-        return self._required(key).basis
 
     def unverified(self, *keys: str) -> bool:
         """True when any of the keys is unverified (or missing) on this day."""
@@ -278,10 +242,6 @@ class PolicyView:
 
     def hi_factor_percents(self) -> list[Decimal]:
         return [_percent(f) for f in self.v("hi_household_factors")]
-
-    def hi_household_month(self, members: int) -> int:
-        amounts = self.hi_members()
-        return sum(amounts[min(i, len(amounts) - 1)] for i in range(members))
 
     def retirement_age(self, sex: str) -> Age:
         return self.v(f"retirement_age.{sex}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.faq_compute import household
 from models.policy import POLICY_FILE, PolicyError, load_policy
 
 POLICY = load_policy()
@@ -55,14 +56,15 @@ def test_derived_figures_on_base_salary_change(day, max_base, max_pay, funeral, 
     assert view.max_contribution == max_pay
     assert view.funeral_allowance == funeral
     assert view.hi_first_member == hi_first
-    assert view.hi_household_month(4) * 12 == hi_four_year
+    assert household(view, 4).total(12) == hi_four_year
     assert view.min_contribution == 330_000
 
 
 def test_basis_and_since_are_given():
     view = POLICY.at(date(2026, 7, 1))
     assert view.since("base_salary") == date(2026, 7, 1)
-    assert "161/2026" in view.basis("base_salary")
+    assert "161/2026" in view.period("base_salary").basis
+    assert view.footer("base_salary", "hi_household_rate").short == "NĐ 161/2026, NĐ 188/2025"
     assert POLICY.at(date(2026, 6, 30)).since("base_salary") == date(2024, 7, 1)
 
 
