@@ -22,6 +22,7 @@ from sqlmodel import select
 from bot.app import running_app
 from bot.config import Settings
 from bot.demo import load_demo
+from bot.dispatch import FloodGate
 from bot.inbox import Inbox
 from models.ledger import Report
 from tests.conftest import add_member
@@ -166,3 +167,24 @@ async def test_database_outage_during_a_burst_loses_nothing(outage, tmp_path, fa
         for count in range(1, 6):
             assert f"Đã ghi nhận {count} BHXH" in answers[uid], (uid, count)
     assert (tmp_path / "inbox.jsonl").stat().st_size == 0  # no message text left on disk
+
+
+async def test_replayed_messages_are_not_held_to_the_flood_limit(outage, tmp_path, fake,  # noqa: F811
+                                                                 monkeypatch):
+    app = outage.app
+    app.dispatcher.flood = FloodGate(1, app.clock)  # one message a minute
+    await add_member(app, "9200", "staff", "LM-KV1", platform="zalo")
+    inbox = Inbox(tmp_path / "inbox.jsonl", sleep=lambda seconds: outage.restored.wait())
+    await inbox.open()
+    replaying = asyncio.create_task(inbox.run())
+    try:
+        async with channel("zalo", "polling", app, inbox, fake, monkeypatch) as (burst, texts):
+            outage.down()
+            acknowledged = await burst({"9200": [1, 2, 3]})  # sent over ten minutes, say
+            outage.restore()
+            await asyncio.wait_for(inbox.drained(), 30)
+    finally:
+        replaying.cancel()
+        await inbox.close()
+    ledger = await ledger_by_message(app)
+    assert [ledger[ref] for ref in acknowledged] == [1, 1, 1]
