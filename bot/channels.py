@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable, Protocol
 
+from bot.planner import Capabilities
 from handlers.types import Incoming, Reply
 
 OnMessage = Callable[[Incoming], Awaitable[None]]
@@ -14,6 +15,7 @@ OnMessage = Callable[[Incoming], Awaitable[None]]
 
 class Channel(Protocol):
     name: str  # the platform name used in Incoming.platform and in the database
+    capabilities: Capabilities  # what `send` can carry; bot/planner.py adapts the rest
 
     async def start(self, on_message: OnMessage) -> None:
         """Begin receiving; each message is passed to `on_message`, which sends the replies
@@ -21,7 +23,8 @@ class Channel(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, chat_id: str, reply: Reply) -> None: ...
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send each part of `plan(reply, self.capabilities)` in order."""
 
 
 class PlatformError(Exception):

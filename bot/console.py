@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from bot.channels import OnMessage
-from bot.choices import HINT_TEMPLATE, numbered
+from bot.choices import HINT_TEMPLATE
+from bot.planner import Capabilities, File, Part, Photo, Text, plan
 from bot.render import make_renderer
 from handlers.types import Incoming, Reply
 
@@ -37,7 +38,8 @@ class ConsoleChannel:
         self.stdin, self.stdout = stdin or sys.stdin, stdout or sys.stdout
         self.interactive = self.stdin.isatty()
         # In a pipe the transcript stays short: no hint under numbered choices.
-        self.hint = f"  {make_renderer()(HINT_TEMPLATE)}" if self.interactive else ""
+        hint = f"  {make_renderer()(HINT_TEMPLATE)}" if self.interactive else ""
+        self.capabilities = Capabilities(None, photo="upload", documents="upload", hint=hint)
         self.chat_id, self.chat_kind = f"private-{user_id}", "private"
         # Message ids must not repeat across runs: the database remembers handled ids.
         self._run = secrets.token_hex(3)
@@ -72,15 +74,18 @@ class ConsoleChannel:
         return None
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        lines = [numbered(reply, self.hint)]
-        if reply.image:
-            lines.append(f"  [hình ảnh PNG, {len(reply.image)} byte]")
-        if reply.document:  # saved where the console runs, like a download
-            path = self.directory / reply.document.name
-            path.write_bytes(reply.document.data)
-            lines.append(f"  [tệp {path}]")
-        self.stdout.write("\n".join(line for line in lines if line) + "\n\n")
+        lines = [self._line(part) for part in plan(reply, self.capabilities, channel=PLATFORM)]
+        self.stdout.write("\n".join(lines) + "\n\n")
         self.stdout.flush()
+
+    def _line(self, part: Part) -> str:
+        if isinstance(part, File):  # saved where the console runs, like a download
+            path = self.directory / part.document.name
+            path.write_bytes(part.document.data)
+            return f"  [tệp {path}]"
+        if isinstance(part, Photo):
+            return f"  [hình ảnh PNG, {len(part.image)} byte]"
+        return part.text if isinstance(part, Text) else ""
 
     def _incoming(self, text: str, *, edit_of: tuple[str, str] | None = None) -> Incoming:
         self._count += 1

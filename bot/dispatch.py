@@ -231,7 +231,7 @@ class Dispatcher:
         session.add(pending)
         buttons = tuple(Choice(c.label, button_id(token, i))
                         for i, c in enumerate(reply.choices, 1))
-        return [Reply(r.text, r.image, buttons) if r is reply else r for r in replies]
+        return [replace(r, choices=buttons) if r is reply else r for r in replies]
 
 
 def db_unavailable(exc: BaseException) -> bool:

@@ -1,8 +1,8 @@
 """The Telegram channel: python-telegram-bot (v22) updates in, Bot API calls out.
 
 It only translates. An `Update` becomes an `Incoming` (messages, edits, button presses);
-a `Reply` becomes `sendMessage`/`sendPhoto`/`sendDocument`, choices an inline keyboard, long texts are
-split on line boundaries. Two modes (config `telegram.mode`):
+each part of a Reply's plan (bot/planner.py) becomes `sendDocument`/`sendPhoto`/`sendMessage`,
+choices an inline keyboard. Two modes (config `telegram.mode`):
 
 - polling (default): our loop long-polls `getUpdates` and confirms a batch of updates (the
   next offset) only once every update in it was handled, so a crash loses none: Telegram
@@ -46,7 +46,7 @@ from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone
 from bot.choices import pressed_choice
 from bot.config import ConfigError, Settings
 from bot.logs import redact, redact_secret
-from bot.splitting import split_text
+from bot.planner import Capabilities, File, Part, Photo, Text, plan
 from bot.web import read_body, update_slot
 from handlers.types import Choice, Incoming, Reply
 from models.members import move_chat_link
@@ -66,6 +66,8 @@ POLL_RETRY_SECONDS = 5.0  # after a failed getUpdates (network trouble, another 
 
 class TelegramChannel:
     name = PLATFORM
+    capabilities = Capabilities(TEXT_LIMIT, caption_limit=CAPTION_LIMIT, buttons=True,
+                                photo="upload", documents="upload")
 
     def __init__(self, *, token: str, sessions: async_sessionmaker[AsyncSession],
                  clock: Callable[[], datetime], mode: str = "polling",
@@ -126,34 +128,29 @@ class TelegramChannel:
         await self.application.shutdown()
 
     async def send(self, chat_id: str, reply: Reply) -> None:
+        target = int(chat_id)
         try:
-            try:
-                await self._send(int(chat_id), reply)
-            except ChatMigrated as exc:  # the group became a supergroup (PLATFORMS.md B.7)
-                await self._migrate(chat_id, str(exc.new_chat_id))
-                await self._send(exc.new_chat_id, reply)
+            for part in plan(reply, self.capabilities, channel=PLATFORM):
+                try:
+                    await self._send(target, part)
+                except ChatMigrated as exc:  # the group became a supergroup (PLATFORMS.md B.7)
+                    await self._migrate(str(target), str(exc.new_chat_id))
+                    target = exc.new_chat_id
+                    await self._send(target, part)
         except TelegramError as exc:
             raise platform_error(exc) from None
 
     # --- sending --------------------------------------------------------------------------
 
-    async def _send(self, chat_id: int, reply: Reply) -> None:
+    async def _send(self, chat_id: int, part: Part) -> None:
         bot = self.application.bot
-        markup = keyboard(reply.choices)
-        text = reply.text
-        if reply.document is not None:  # the file first, the text (and choices) after it
-            await bot.send_document(chat_id, reply.document.data,
-                                    filename=reply.document.name)
-        if reply.image is not None:
-            fits = len(text) <= CAPTION_LIMIT
-            await bot.send_photo(chat_id, reply.image, caption=text if fits and text else None,
-                                 reply_markup=markup if fits else None)
-            if fits:
-                return
-        parts = split_text(text, TEXT_LIMIT) if text.strip() else []
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            await bot.send_message(chat_id, part, reply_markup=markup if last else None)
+        if isinstance(part, File):
+            await bot.send_document(chat_id, part.document.data, filename=part.document.name)
+        elif isinstance(part, Photo):
+            await bot.send_photo(chat_id, part.image, caption=part.caption,
+                                 reply_markup=keyboard(part.choices))
+        elif isinstance(part, Text):
+            await bot.send_message(chat_id, part.text, reply_markup=keyboard(part.choices))
 
     # --- receiving ------------------------------------------------------------------------
 

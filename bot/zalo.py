@@ -2,8 +2,9 @@
 polling or by webhook on the shared aiohttp server.
 
 `ZaloClient` is the thin API client; `ZaloChannel` only translates: Zalo events →
-`Incoming`, `Reply` → sendMessage/sendPhoto (choices as a numbered list, answered with
-the number; images by URL from bot/images.py, files as an expiring link from there).
+`Incoming`, each part of a Reply's plan (bot/planner.py) → sendMessage/sendPhoto (choices
+as a numbered list, answered with the number; images by URL from bot/images.py, files as
+an expiring link from there).
 Docs: https://bot.zaloplatforms.com/docs/ (newer location
 https://docs.zaloplatforms.com/docs/BOT); the facts used here, with sources, are in
 shared/PLATFORMS.md Part A. Unconfirmed ones are marked UNVERIFIED below, in this block
@@ -24,13 +25,14 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
+from bot.backoff import Backoff
 from bot.channels import Misconfigured, OnMessage, PlatformError, RetryableError
-from bot.choices import HINT_TEMPLATE, numbered
+from bot.choices import HINT_TEMPLATE
 from bot.config import ConfigError, Settings
 from bot.images import ImageStore
 from bot.logs import redact_secret
+from bot.planner import Capabilities, FileLink, Part, Photo, Text, plan
 from bot.render import make_renderer
-from bot.splitting import split_text
 from bot.web import read_body, update_slot
 from handlers.types import Incoming, Reply
 
@@ -71,6 +73,7 @@ WEBHOOK_PATH = "/zalo/webhook"
 TEXT_EVENT = "message.text.received"
 UNSUPPORTED_EVENT = "message.unsupported.received"
 BACKOFF_BASE, BACKOFF_CAP = 1.0, 60.0  # seconds between failed polls: 1, 2, 4 … 60, jittered
+NO_PUBLIC_URL = "web.public_url is not set"  # Zalo fetches photos and files from our server
 IDLE_PAUSE = 1.0  # an idle poll that came back at once (timeout ignored) must not spin
 
 
@@ -245,9 +248,8 @@ def _time(value: Any, clock: Callable[[], datetime]) -> datetime:
 
 
 def backoff(failures: int, rand: Callable[[], float]) -> float:
-    """Seconds to wait after `failures` failed polls in a row: doubling, capped, jittered
-    to 50–100 % so several instances do not retry in step."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1)) * (0.5 + rand() / 2)
+    """Seconds to wait after `failures` failed polls in a row (bot/backoff.py)."""
+    return Backoff(BACKOFF_BASE, BACKOFF_CAP, rand).delay(failures)
 
 
 class ZaloChannel:
@@ -265,7 +267,7 @@ class ZaloChannel:
         # getUpdates hands each event out once: the inbox journals it before it is handled
         self.delivers_once = mode == "polling"
         self._secret = secret or ""
-        self.images, self.hint, self.clock = images, hint, clock
+        self.images, self.clock = images, clock
         self.render = render or make_renderer()
         self.sleep, self.monotonic, self.rand = sleep, monotonic, rand
         self.poll_timeout = poll_timeout
@@ -274,6 +276,10 @@ class ZaloChannel:
         self._session: aiohttp.ClientSession | None = None
         self._on_message: OnMessage | None = None
         self._poller: asyncio.Task | None = None
+        # sendPhoto takes a URL and the Bot API has no file upload: both need our web server.
+        self.capabilities = Capabilities(
+            TEXT_LIMIT, caption_limit=TEXT_LIMIT, photo="url" if images.enabled else None,
+            documents="link", hint=hint, why="" if images.enabled else NO_PUBLIC_URL)
 
     async def start(self, on_message: OnMessage) -> None:
         self._session = aiohttp.ClientSession()
@@ -304,24 +310,21 @@ class ZaloChannel:
     async def send(self, chat_id: str, reply: Reply) -> None:
         if self.client is None:
             raise RetryableError("zalo channel not started")
-        chunks = [c for c in split_text(numbered(reply, self.hint), TEXT_LIMIT) if c.strip()]
-        if reply.image is not None:
-            url = self.images.publish(reply.image)
+        for part in plan(reply, self.capabilities, channel=PLATFORM):
+            await self._send(chat_id, part)
+
+    async def _send(self, chat_id: str, part: Part) -> None:
+        if isinstance(part, Photo):
+            await self.client.send_photo(chat_id, self.images.publish(part.image), part.caption)
+        elif isinstance(part, Text):
+            await self.client.send_message(chat_id, part.text)
+        elif isinstance(part, FileLink):  # without a public URL the text says so
+            url = self.images.publish_file(part.document.name, part.document.data)
             if url is None:
-                log.warning("zalo: web.public_url is not set, so Zalo cannot fetch the image "
-                            "(sendPhoto takes a URL); sending the text alone")
-            else:
-                await self.client.send_photo(chat_id, url, chunks.pop(0) if chunks else None)
-        if reply.document is not None:
-            # The Bot API has no file upload: the file goes out as an expiring link.
-            url = self.images.publish_file(reply.document.name, reply.document.data)
-            if url is None:
-                log.warning("zalo: web.public_url is not set, so the file cannot be linked")
+                log.warning("zalo: %s, so the file cannot be linked", NO_PUBLIC_URL)
             minutes = int(self.images.ttl.total_seconds() // 60)
-            chunks.append(self.render("export/zalo_link.j2", file=reply.document.name,
-                                      url=url, minutes=minutes))
-        for chunk in chunks:
-            await self.client.send_message(chat_id, chunk)
+            await self.client.send_message(chat_id, self.render(
+                "export/zalo_link.j2", file=part.document.name, url=url, minutes=minutes))
 
     async def webhook(self, request: web.Request) -> web.Response:
         """POST /zalo/webhook: the secret header is checked before the body is read."""

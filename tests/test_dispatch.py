@@ -81,3 +81,16 @@ async def test_control_characters_are_dropped_before_anything_is_stored(staff):
     answer = await staff.say("/dangky\x00 a\x00b\x07c")
     assert '"abc" không phải là số người' in answer
     assert "đóng" in await staff.say("đóng\x00 bhxh\x1b tự nguyện bao nhiêu một tháng")
+
+
+async def test_offered_choices_keep_the_replys_image_and_document(staff):
+    """Choices become short button ids; the rest of the reply goes out as it was."""
+    from handlers.types import Choice, Document, Reply
+
+    doc = Document("lm.xlsx", b"PK xlsx")
+    reply = Reply("Chọn?", image=b"png", choices=(Choice("Đúng", "/a"),), document=doc)
+    async with staff.app.sessions() as session:
+        [offered] = await staff.app.dispatcher._offer_choices(
+            staff.message("/tiendo"), [reply], session)
+    assert (offered.text, offered.image, offered.document) == ("Chọn?", b"png", doc)
+    assert offered.choices[0].label == "Đúng" and offered.choices[0].payload.startswith("c:")
