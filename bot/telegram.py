@@ -41,6 +41,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, R
 from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.backoff import Backoff
 from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone,
                           RetryableError)
 from bot.choices import pressed_choice
@@ -61,7 +62,9 @@ TEXT_LIMIT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 MAX_CONCURRENT_CHATS = 4  # SQLite has one writer: more chats at once only wait on its lock
-POLL_RETRY_SECONDS = 5.0  # after a failed getUpdates (network trouble, another poller: 409)
+# after a failed getUpdates (network trouble, another poller: 409) or a failed update:
+# 5 s, doubling to at most a minute while the failures go on (bot/backoff.py)
+POLL_RETRY_SECONDS, POLL_RETRY_CAP = 5.0, 60.0
 
 
 class TelegramChannel:
@@ -79,7 +82,8 @@ class TelegramChannel:
             raise ConfigError("telegram webhook mode needs the secret and the web server")
         redact_secret(token)
         self.sessions, self.clock, self.mode = sessions, clock, mode
-        self.poll_timeout, self.poll_retry_seconds = poll_timeout, poll_retry_seconds
+        self.poll_timeout = poll_timeout
+        self.poll_retry = Backoff(poll_retry_seconds, max(poll_retry_seconds, POLL_RETRY_CAP))
         self._secret = (secret or "").encode()
         # No JobQueue (the one scheduler lives in bot/) and no persistence (DESIGN.md).
         builder = Application.builder().token(token).job_queue(None).persistence(None)
@@ -178,7 +182,7 @@ class TelegramChannel:
         """Long-poll getUpdates; ask for the next offset (confirming a batch) only after the
         batch was handled (Bot API #getupdates: confirmed = a higher offset was asked for),
         and only up to the first update that failed, which is fetched again."""
-        offset = 0
+        offset, failures = 0, 0
         while True:
             try:
                 updates = await self.application.bot.get_updates(
@@ -188,20 +192,26 @@ class TelegramChannel:
                 await asyncio.sleep(_seconds(exc))
                 continue
             except TelegramError as exc:
+                failures += 1
+                delay = self.poll_retry.delay(failures)
                 log.warning("telegram: getUpdates failed (%s); retrying in %.0f s",
-                            redact(f"{type(exc).__name__}: {exc.message}"),
-                            self.poll_retry_seconds)
-                await asyncio.sleep(self.poll_retry_seconds)
+                            redact(f"{type(exc).__name__}: {exc.message}"), delay)
+                await asyncio.sleep(delay)
                 continue
             if not updates:
+                failures = 0
                 continue
             self._batch = {update.update_id: self._on_update(update) for update in updates}
             await self._order.drain()
             offset = confirmable(self._batch)
-            if offset <= updates[-1].update_id:
+            if offset > updates[-1].update_id:
+                failures = 0
+            else:
+                failures += 1
+                delay = self.poll_retry.delay(failures)
                 log.warning("telegram: update %d not handled; fetching it again in %.0f s",
-                            offset, self.poll_retry_seconds)
-                await asyncio.sleep(self.poll_retry_seconds)
+                            offset, delay)
+                await asyncio.sleep(delay)
 
     def _on_update(self, update: Update) -> asyncio.Future | None:
         """Hand the update to its chat's queue; the future is done once it was handled."""
