@@ -122,8 +122,8 @@ class Rollup:
 async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *,
                  session: AsyncSession) -> Rollup:
     """The figures of every unit (roots=None) or of the subtrees of `roots`, as of `as_of`."""
-    if isinstance(roots, Unit):
-        roots = [roots]
+    if roots is not None:
+        roots = [roots] if isinstance(roots, Unit) else list(roots)
     result = Rollup(as_of, await _units(roots, session=session))
     units = result.units
     for info in units.values():
