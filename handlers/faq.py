@@ -104,20 +104,20 @@ def answer_question(text: str, day: date, policy: Policy, matcher: Matcher,
                             logged=False)
     match = matcher.match(text)
     found = answer_id(match)
+    slots = read_slots(text, day)
     if found is None:
         return Answered(_safe(lambda: [Reply(render(
             "faq/fallback.j2", p=policy.at(day), topics=catalogue.topics()))], day, policy,
             render), None, match.score)
-    if match.needs_clarifying:
-        options = [found, *(a if "." in a else f"{a}.overview" for a in match.alternatives)]
-        options = [a for a in dict.fromkeys(options) if a in catalogue.titles]
+    options = [found, *(a if "." in a else f"{a}.overview" for a in match.alternatives)]
+    options = [a for a in dict.fromkeys(options) if a in catalogue.titles]
+    refined = refine(found, slots)
+    if match.needs_clarifying and not (refined != found and refined in options):
         titles = [catalogue.titles[a] for a in options]
-        slots = read_slots(text, day)
         return Answered([Reply(render("faq/clarify.j2", titles=titles),
                                choices=tuple(_pick(a, catalogue, slots) for a in options))],
                         found, match.score)
-    found = refine(found, read_slots(text, day))
-    return Answered(_answer(found, text, day, policy, catalogue, render), found, match.score)
+    return Answered(_answer(refined, text, day, policy, catalogue, render), refined, match.score)
 
 
 def _pick(answer: str, catalogue: Catalogue, slots: Slots) -> Choice:

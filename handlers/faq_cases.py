@@ -20,7 +20,12 @@ Data = dict[str, Any]
 
 
 def refine(answer: str, s: Slots) -> str:
-    """A topic's overview asked with the details of one's own case gets the computed answer."""
+    """A topic's overview asked with the details of one's own case gets the computed answer;
+    years paid, an income and pension words mean the pension estimate, whatever the
+    contribution answer the words also fit."""
+    if s.paid_months and s.paid_months >= 12 and s.income and s.pension_words and \
+            answer.split(".")[0] in ("huu_tri", "muc_dong"):
+        return "huu_tri.muc_luong"
     if not answer.endswith(".overview"):
         return answer
     topic = answer.split(".")[0]

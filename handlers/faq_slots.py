@@ -20,6 +20,7 @@ ADDRESS = re.compile(r"\b(anh|chị|em|bác|cô|chú)\s*(ơi|oi|à|ạ)\b|\banh\
 UNIT_AFTER = re.compile(r"\s*(năm|nam|tháng|thang|người|nguoi|tuổi|tuoi|triệu|trieu|con|lần)\b")
 FOR_RELATIVE = re.compile(r"\b(cho|giup|dum|ho)\s+(ma|me|ba|bo|cha|tia|ong|ba|vo|chong|con|anh|chi|"
                           r"em|nguoi nha|nguoi than|bac|chu|co|di|cau)\b")
+PENSION_WORDS = re.compile(r"\b(luong huu|lanh|linh|ve gia|ve huu|nghi huu|huu)\b")
 GROUPS = [(r"can ngheo", "near_poor"), (r"ngheo", "poor"), (r"xa dao|dac khu|huyen dao", "poor"),
           (r"dan toc", "ethnic_minority")]
 
@@ -37,6 +38,7 @@ class Slots:
     group: str | None = None  # a voluntary SI support group
     period: int | None = None  # a payment period in months (3, 6, 12)
     for_relative: bool = False  # paying for someone else ("đóng cho má")
+    pension_words: bool = False  # speaks of drawing a pension ("lãnh", "lương hưu", "về già")
 
 
 def slot_text(s: Slots, room: int) -> str:
@@ -72,7 +74,8 @@ def read_slots(question: str, today: date) -> Slots:
                  household=_household(folded), income=_income(folded),
                  paid_months=_paid_months(folded), month=_month(folded, today),
                  group=_group(folded), period=_period(folded),
-                 for_relative=bool(FOR_RELATIVE.search(folded)))
+                 for_relative=bool(FOR_RELATIVE.search(folded)),
+                 pension_words=bool(PENSION_WORDS.search(folded)))
 
 
 def _number(word: str) -> int:

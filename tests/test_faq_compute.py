@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from handlers import faq_compute as compute
+from handlers.faq_cases import refine
 from handlers.faq_slots import read_slots
 from models.policy import Age
 from tests.faq_fixtures import POLICY
@@ -119,6 +120,20 @@ def test_contribution_after_support(day, income, gross, other, poor):
 def test_maternity_due(paid, birth, due, missing, ahead):
     m = compute.maternity(POLICY.at(TODAY), paid, birth)
     assert (m.due, m.missing, m.months_left) == (due, missing, ahead)
+
+
+@pytest.mark.parametrize("answer, question, refined", [
+    ("muc_dong.theo_thu_nhap", "tui nam đóng 18 năm mức 2tr5 lãnh bao nhiêu một tháng",
+     "huu_tri.muc_luong"),
+    ("muc_dong.theo_thu_nhap", "thu nhập 2tr5 đóng bao nhiêu", "muc_dong.theo_thu_nhap"),
+    ("huu_tri.overview", "nữ sinh 1980 khi nào nghỉ hưu", "huu_tri.tuoi"),
+    ("tu_tuat.overview", "ba mất tháng 5", "tu_tuat.mai_tang"),
+    ("bhyt_hgd.overview", "nhà 4 người", "bhyt_hgd.muc_dong"),
+    ("dieu_kien.overview", "đóng cho má tui được không", "dieu_kien.nguoi_than"),
+    ("thai_san.ai_nhan", "đóng 5 tháng", "thai_san.ai_nhan"),  # a specific answer stays
+])
+def test_refine_by_slots(answer, question, refined):
+    assert refine(answer, read_slots(question, TODAY)) == refined
 
 
 @pytest.mark.parametrize("question, expected", [
