@@ -106,7 +106,7 @@ async def main() -> None:
                                       now=system_clock(), session=session)
                 await session.commit()
             sender = Sender({"telegram": HttpChannel(http, f"http://127.0.0.1:{port}/bot")},
-                            sessions=app.sessions, render=app.dispatcher.render,
+                            sessions=app.sessions, render=app.render,
                             settings=settings.sender, clock=system_clock)
             start = time.monotonic()
             while len(fake.sent) < CHATS * PER_CHAT:

@@ -1,4 +1,4 @@
-"""Start-up: settings → engine (migrated) → dispatcher, shared by every channel and the CLI."""
+"""Start-up: settings → tools, engine (migrated), dispatcher; shared by every channel and the CLI."""
 from __future__ import annotations
 
 import logging
@@ -15,8 +15,10 @@ from bot.chart import draw_board
 from bot.config import Settings
 from bot.db import make_engine, make_sessions, migrate
 from bot.dispatch import Dispatcher
+from bot.metrics import Metrics
 from bot.render import make_renderer
-from handlers.context import Rules
+from handlers.context import Rules, Tools
+from handlers.faq import Faq
 from handlers.leaderboard import BoardSettings
 from models.policy import load_policy
 
@@ -31,15 +33,27 @@ def system_clock() -> datetime:
 
 @dataclass
 class App:
+    """Everything built once at start-up and closed in one place (`running_app`); the parts
+    are passed down from here, never looked up."""
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    dispatcher: Dispatcher
     clock: Clock
+    tools: Tools  # what handlers use: renderer, limits, time zone, policy, FAQ, boards
+    metrics: Metrics
+    dispatcher: Dispatcher
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.bot.timezone)
+        return self.tools.tz
+
+    @property
+    def render(self) -> Callable[..., str]:
+        return self.tools.render
+
+    @property
+    def boards(self) -> BoardSettings:
+        return self.tools.boards
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -47,8 +61,7 @@ def rules_from(settings: Settings) -> Rules:
     return Rules(max_per_report=r.max_per_report, confirm_above=r.confirm_above,
                  undo_hours=r.undo_hours, max_text_length=r.max_text_length,
                  messages_per_minute=settings.limits.messages_per_minute,
-                 join_attempts_per_hour=settings.limits.join_attempts_per_hour,
-                 tz=ZoneInfo(settings.bot.timezone), boards=board_settings(settings))
+                 join_attempts_per_hour=settings.limits.join_attempts_per_hour)
 
 
 def board_settings(settings: Settings) -> BoardSettings:
@@ -57,17 +70,23 @@ def board_settings(settings: Settings) -> BoardSettings:
                          chart=draw_board)
 
 
+def make_tools(settings: Settings) -> Tools:
+    """Read the templates, policy and FAQ data; a bad policy file stops start-up."""
+    return Tools(render=make_renderer(), rules=rules_from(settings),
+                 tz=settings.bot.tz, policy=load_policy(), faq=Faq.load(),
+                 boards=board_settings(settings))
+
+
 @asynccontextmanager
 async def running_app(settings: Settings, clock: Clock = system_clock) -> AsyncIterator[App]:
     """The app with its database migrated; the engine is disposed on exit."""
+    tools, metrics = make_tools(settings), Metrics()
     engine = make_engine(settings.database.url)
     try:
         await migrate(engine)
         sessions = make_sessions(engine)
-        dispatcher = Dispatcher(sessions=sessions, render=make_renderer(),
-                                serialize=engine.dialect.name == "sqlite",
-                                rules=rules_from(settings), clock=clock,
-                                policy=load_policy())  # a bad policy file stops start-up
-        yield App(settings, engine, sessions, dispatcher, clock)
+        dispatcher = Dispatcher(sessions=sessions, tools=tools, clock=clock, metrics=metrics,
+                                serialize=engine.dialect.name == "sqlite")
+        yield App(settings, engine, sessions, clock, tools, metrics, dispatcher)
     finally:
         await engine.dispose()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,25 +9,11 @@ from pathlib import Path
 import click
 
 from bot.app import running_app
+from bot.cli_settings import settings_of, unit_or_fail
+from bot.config import ConfigError
 from bot.faq_cli import ask, faq_eval, make_faq_group
 from bot.faq_train import faq_train
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure
-
-DEFAULT_CONFIG = Path("config.toml")
-
-
-def _settings(config: Path | None) -> Settings:
-    """--config, else $HAMLETBOT_CONFIG, else ./config.toml if present, else the defaults."""
-    path = config or (Path(os.environ["HAMLETBOT_CONFIG"]) if os.environ.get("HAMLETBOT_CONFIG")
-                      else DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-    try:
-        settings = load_settings(path)
-        settings.check_secrets()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure(settings.logging)
-    return settings
+from bot.push_cli import outbox, push
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,20 +24,6 @@ def _settings(config: Path | None) -> Settings:
 def cli(ctx: click.Context, config: Path | None) -> None:
     """hamletbot: reporting, progress and benefit answers for hamlet outreach."""
     ctx.obj = config
-
-
-def settings_of(ctx: click.Context) -> Settings:
-    return _settings(ctx.find_root().obj)
-
-
-async def unit_or_fail(code: str, *, session):
-    """The unit with this code (any case), or a clear error naming the code."""
-    from models.units import unit_by_code
-
-    unit = await unit_by_code(code.upper(), session=session)
-    if unit is None:
-        raise click.ClickException(f"no unit with code {code}")
-    return unit
 
 
 @cli.command()
@@ -184,7 +155,7 @@ def export(ctx: click.Context, unit_code: str, year: int | None, out: Path | Non
             today = app.clock().astimezone(app.tz).date()
             wanted = year or today.year
             data = await export_workbook(unit, wanted, today=today, tz=app.tz,
-                                         session=session, render=app.dispatcher.render)
+                                         session=session, render=app.render)
             path = out or Path(file_name(unit, wanted))
             path.write_bytes(data)
             return path
@@ -277,8 +248,6 @@ def telegram_set_webhook(ctx: click.Context) -> None:
     except (ConfigError, PlatformError) as exc:
         raise click.ClickException(str(exc)) from None
 
-
-from bot.push_cli import outbox, push  # noqa: E402  (it needs settings_of above)
 
 cli.add_command(push)
 cli.add_command(outbox)

@@ -51,6 +51,11 @@ class BotSettings(_Section):
             raise ValueError(f"unknown time zone {v!r}") from None
         return v
 
+    @property
+    def tz(self) -> ZoneInfo:
+        """The local time zone: dates, weeks and schedules are reckoned in it."""
+        return ZoneInfo(self.timezone)
+
 
 class ReportingSettings(_Section):
     max_per_report: int = Field(500, ge=1, le=100_000)

@@ -12,7 +12,7 @@ import secrets
 from collections import deque
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -22,7 +22,7 @@ from bot.choices import button_id, pressed_choice
 from bot.metrics import Metrics
 from handlers.access import Refusal, admit
 from handlers.commands import parse, suggest
-from handlers.context import Context, Rules
+from handlers.context import Context, Tools
 from handlers.privacy import mask_echoes
 from handlers.registry import BY_NAME, EDITED_OTHER, FREE_TEXT
 from handlers.text import clean, display_name
@@ -45,21 +45,19 @@ _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
 class Dispatcher:
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
-                 rules: Rules, clock: Callable[[], datetime], policy: Any = None,
-                 metrics: Metrics | None = None, serialize: bool = False,
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], tools: Tools,
+                 clock: Callable[[], datetime], metrics: Metrics, serialize: bool = False,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.sessions = sessions
-        self.render = render
-        self.rules = rules
+        self.tools = tools
+        self.render, self.rules = tools.render, tools.rules
         self.clock = clock
-        self.policy = policy
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics
         self.sleep = sleep
         # SQLite has one writer: messages of one process queue here instead of busy-waiting
         # on the file lock (which gives up after a timeout and loses the message).
         self._one_at_a_time = asyncio.Lock() if serialize else None
-        self.flood = FloodGate(rules.messages_per_minute, clock)
+        self.flood = FloodGate(self.rules.messages_per_minute, clock)
 
     async def handle(self, msg: Incoming, *, limited: bool = True) -> list[Reply]:
         """Answer one message; [] when it is not for the bot (group chatter).
@@ -145,8 +143,8 @@ class Dispatcher:
             link = await chat_link(msg.platform, msg.chat_id, session=session)
             if link is not None and link.active:
                 unit = await session.get(Unit, link.unit_id)
-        return Context(session=session, member=member, home=home, chat_unit=unit, rules=self.rules,
-                       now=self.clock(), render=self.render, policy=self.policy)
+        return Context.lend(self.tools, session=session, member=member, home=home,
+                            chat_unit=unit, now=self.clock(), command="", args="", unit=None)
 
     async def _route(self, msg: Incoming, ctx: Context) -> list[Reply]:
         try:

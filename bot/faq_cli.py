@@ -7,10 +7,11 @@ import json
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any, Callable
 
 import click
+
+from bot.cli_settings import settings_of
 
 OFF_TOPIC = {None, "", "none", "null"}
 
@@ -61,7 +62,8 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def _today() -> date:
-    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    """Today in the configured time zone."""
+    return datetime.now(settings_of(click.get_current_context()).bot.tz).date()
 
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -70,14 +72,14 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 def _answerer():
     """The question -> reply path of /hoi, on its own: policy, matcher, templates."""
     from bot.render import make_renderer
-    from handlers.faq import answer_question, get_matcher
+    from handlers.faq import Faq, answer_question
     from models.policy import PolicyError, load_policy
     try:
         policy = load_policy()
     except PolicyError as e:
         raise click.ClickException(str(e)) from None
-    matcher, render = get_matcher(), make_renderer()
-    return matcher, lambda text, day: answer_question(text, day, policy, matcher, render)
+    faq, render = Faq.load(), make_renderer()
+    return faq.matcher, lambda text, day: answer_question(text, day, policy, faq, render)
 
 
 @click.command("ask")

@@ -6,7 +6,8 @@ import asyncio
 import click
 from sqlmodel import select
 
-from bot.app import board_settings, running_app
+from bot.app import running_app
+from bot.cli_settings import settings_of, unit_or_fail
 from bot.scheduler import Jobs
 from handlers.leaderboard import board_reply
 from models.leaderboard import Week, board
@@ -28,8 +29,6 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
                      dry_run: bool) -> None:
     """Queue the unit's leaderboard for every group linked to it (the sender of a running
     bot delivers it); with --dry-run, print it here instead."""
-    from bot.cli import settings_of, unit_or_fail
-
     settings = settings_of(ctx)
 
     async def main() -> None:
@@ -40,17 +39,16 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
                         Week.containing(app.clock().astimezone(app.tz).date()).previous())
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
-            layout = board_settings(settings)
             if dry_run:
                 figures = await rollup(unit, week.end, session=session)
-                reply = board_reply(board(figures, unit.id), layout, app.dispatcher.render)
+                reply = board_reply(board(figures, unit.id), app.boards, app.render)
                 click.echo(reply.text)
                 click.echo(f"\n[chart: PNG, {len(reply.image or b'')} bytes; week {week.label}; "
                            "dry run, nothing queued]")
                 return
             links = list(await session.exec(select(ChatLink).where(
                 ChatLink.unit_id == unit.id, ChatLink.active)))
-            jobs = Jobs(sessions=app.sessions, render=app.dispatcher.render, layout=layout,
+            jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards,
                         tz=app.tz, platforms=[], clock=app.clock)
             added = await jobs.push(links, week, session=session)
             await session.commit()
@@ -69,7 +67,6 @@ def outbox() -> None:
 @click.pass_context
 def outbox_status_command(ctx: click.Context) -> None:
     """Counts per platform and status, the oldest pending message, the latest failures."""
-    from bot.cli import settings_of
     from models.outbox import outbox_status
 
     settings = settings_of(ctx)

@@ -31,7 +31,7 @@ def make_channel(name: str, app: App, web_app: web.Application) -> Channel:
 
 def delivery_policy(app: App, platforms: list[str]) -> DeliveryPolicy:
     """The one policy for failed sends, shared by live replies and the sender."""
-    return DeliveryPolicy(sessions=app.sessions, render=app.dispatcher.render,
+    return DeliveryPolicy(sessions=app.sessions, render=app.render,
                           settings=app.settings.sender, clock=app.clock, platforms=platforms)
 
 
@@ -39,12 +39,11 @@ def make_pushes(app: App, channels: dict[str, Channel],
                 policy: DeliveryPolicy | None = None) -> tuple[Scheduler, Sender]:
     """The scheduler (jobs write the outbox) and the sender (drains it) for these channels."""
     settings = app.settings
-    jobs = Jobs(sessions=app.sessions, render=app.dispatcher.render,
-                layout=app.dispatcher.rules.boards, tz=app.tz, platforms=list(channels),
-                clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days)
+    jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards, tz=app.tz,
+                platforms=list(channels), clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days)
     scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
-    sender = Sender(channels, sessions=app.sessions, render=app.dispatcher.render,
-                    settings=settings.sender, clock=app.clock, metrics=app.dispatcher.metrics,
+    sender = Sender(channels, sessions=app.sessions, render=app.render,
+                    settings=settings.sender, clock=app.clock, metrics=app.metrics,
                     policy=policy or delivery_policy(app, list(channels)))
     return scheduler, sender
 

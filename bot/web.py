@@ -115,7 +115,7 @@ def add_health_routes(web_app: web.Application, app: App,
 
     async def metrics(request: web.Request) -> web.Response:
         async with app.sessions() as session:
-            body = await app.dispatcher.metrics.render(session=session)
+            body = await app.metrics.render(session=session)
         return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
     web_app.router.add_get("/healthz", healthz)

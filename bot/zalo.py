@@ -405,8 +405,8 @@ def create(app, web_app: web.Application) -> ZaloChannel:
         images.add_routes(web_app)
     channel = ZaloChannel(token=settings.zalo.token() or "", base_url=settings.zalo.base_url,
                           mode=settings.zalo.mode, secret=settings.zalo.webhook_secret(),
-                          images=images, hint=app.dispatcher.render(HINT_TEMPLATE),
-                          render=app.dispatcher.render, clock=app.clock)
+                          images=images, hint=app.render(HINT_TEMPLATE),
+                          render=app.render, clock=app.clock)
     if settings.zalo.mode == "webhook":
         web_app.router.add_post(WEBHOOK_PATH, channel.webhook)
     return channel

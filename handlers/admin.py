@@ -119,7 +119,7 @@ async def history(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 def _local(entry: Report, ctx: Context) -> datetime:
-    return as_utc(entry.created_at).astimezone(ctx.rules.tz)
+    return as_utc(entry.created_at).astimezone(ctx.tz)
 
 
 async def _units(ids: list[int] | None, ctx: Context) -> list[Unit]:

@@ -1,16 +1,22 @@
-"""What a handler gets besides the message: the session, the sender, the chat's unit."""
+"""What a handler gets besides the message: the session, the sender, the chat's unit, and the
+tools the App built once (renderer, limits, time zone, policy, FAQ data, board layout)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from typing import Any, Callable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply
 from models.members import Member
+from models.policy import Policy
 from models.units import Unit
+
+if TYPE_CHECKING:  # both import this module
+    from handlers.faq import Faq
+    from handlers.leaderboard import BoardSettings
 
 
 @dataclass(frozen=True)
@@ -22,23 +28,35 @@ class Rules:
     max_text_length: int = 1000
     messages_per_minute: int = 20  # per user; the dispatcher slows down a flood
     join_attempts_per_hour: int = 5  # wrong invite codes per user before /thamgia refuses
-    tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
-    boards: Any = None  # handlers.leaderboard.BoardSettings: leaderboard layout and chart
 
 
 @dataclass
-class Context:
+class Tools:
+    """Built once by the App (bot/app.py) and lent to every handler through its Context."""
+    render: Callable[..., str]  # render("feature/message.j2", **data) -> str
+    rules: Rules
+    tz: ZoneInfo  # local time (Asia/Ho_Chi_Minh by default)
+    policy: Policy  # the dated policy figures
+    faq: Faq  # the FAQ matcher and answer catalogue
+    boards: BoardSettings  # leaderboard layout, and what draws its chart
+
+
+@dataclass
+class Context(Tools):
+    """One message's context: the App's tools, and what the dispatcher found out."""
     session: AsyncSession
     member: Member | None
+    home: Unit | None  # the member's own unit
     chat_unit: Unit | None  # the unit a group chat is linked to, if any
-    rules: Rules
     now: datetime  # UTC, from the injected clock
-    render: Callable[..., str]  # render("feature/message.j2", **data) -> str
-    home: Unit | None = None  # the member's own unit
-    command: str = ""  # canonical command name, "" for free text
-    args: str = ""  # the text after the command
-    policy: Any = None  # models.policy.Policy, the dated policy figures
-    unit: Unit | None = None  # the unit the command is about (its row's UnitArg)
+    command: str  # canonical command name, "" for free text
+    args: str  # the text after the command
+    unit: Unit | None  # the unit the command is about (its row's UnitArg), set by admit
+
+    @classmethod
+    def lend(cls, tools: Tools, **rest: Any) -> Context:
+        """A context with the App's tools and this message's facts."""
+        return cls(**{f.name: getattr(tools, f.name) for f in fields(Tools)}, **rest)
 
     def reply(self, template: str, **data: Any) -> list[Reply]:
         """The common case: one text reply rendered from a template."""
@@ -46,4 +64,4 @@ class Context:
 
     @property
     def local_now(self) -> datetime:
-        return self.now.astimezone(self.rules.tz)
+        return self.now.astimezone(self.tz)

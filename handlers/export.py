@@ -44,7 +44,7 @@ async def export(msg: Incoming, ctx: Context) -> list[Reply]:
             if not 2000 <= int(word[:5]) <= year + 1:
                 return ctx.reply("export/bad_year.j2", bad=word[:6], unit=ctx.home, year=year)
             year = int(word)
-    data = await export_workbook(unit, year, today=ctx.local_now.date(), tz=ctx.rules.tz,
+    data = await export_workbook(unit, year, today=ctx.local_now.date(), tz=ctx.tz,
                                  session=ctx.session, render=ctx.render)
     return [Reply(ctx.render("export/sent.j2", unit=unit, year=year),
                   document=Document(file_name(unit, year), data))]

@@ -10,7 +10,6 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable
@@ -55,15 +54,15 @@ class Answered:
     logged: bool = True  # False for button presses (a choice, the legal reference)
 
 
-@lru_cache(maxsize=1)
-def get_matcher() -> Matcher:
-    """Built once, on first use (about 10 ms)."""
-    return Matcher.from_file()
+@dataclass(frozen=True)
+class Faq:
+    """The FAQ's data: read once by the App at start-up (bot/app.py) and passed down."""
+    matcher: Matcher
+    catalogue: Catalogue
 
-
-@lru_cache(maxsize=1)
-def get_catalogue() -> Catalogue:
-    return Catalogue.from_file()
+    @classmethod
+    def load(cls) -> Faq:
+        return cls(Matcher.from_file(), Catalogue.from_file())
 
 
 def scrub(question: str) -> str:
@@ -77,19 +76,17 @@ async def ask(msg: Incoming, ctx: Context) -> list[Reply]:
     text = ctx.args.strip()
     if not text:
         return ctx.reply("faq/empty.j2")
-    if ctx.policy is None:
-        raise RuntimeError("the App gives every Context the policy (models.policy.load_policy)")
-    done = answer_question(text, ctx.local_now.date(), ctx.policy, get_matcher(), ctx.render)
+    done = answer_question(text, ctx.local_now.date(), ctx.policy, ctx.faq, ctx.render)
     if done.logged:
         ctx.session.add(FaqLog(question=scrub(text), topic=done.answer, score=done.score,
                                created_at=ctx.now))
     return done.replies
 
 
-def answer_question(text: str, day: date, policy: Policy, matcher: Matcher,
-                    render: Callable[..., str], catalogue: Catalogue | None = None) -> Answered:
+def answer_question(text: str, day: date, policy: Policy, faq: Faq,
+                    render: Callable[..., str]) -> Answered:
     """The reply the bot gives to the question on that day."""
-    catalogue = catalogue or get_catalogue()
+    matcher, catalogue = faq.matcher, faq.catalogue
     basis = BASIS.fullmatch(text)
     if basis and basis.group(1) in catalogue.titles:
         return Answered(_basis(basis.group(1), date.fromisoformat(basis.group(2)), policy,

@@ -96,5 +96,4 @@ async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
     figures = await rollup(unit, week.end, session=ctx.session)
     home = ctx.home
     focus = home.id if home is not None and home.parent_id == unit.id else None
-    layout = ctx.rules.boards or BoardSettings()
-    return [board_reply(board(figures, unit.id), layout, ctx.render, focus)]
+    return [board_reply(board(figures, unit.id), ctx.boards, ctx.render, focus)]

@@ -71,7 +71,7 @@ def _ask_to_confirm(ctx: Context, counts: Counts, *, edit: bool) -> list[Reply]:
 
 async def _write(msg: Incoming, ctx: Context, counts: Counts, *, unit_id: int | None = None,
                  day: date | None = None) -> None:
-    day = day or msg.time.astimezone(ctx.rules.tz).date()
+    day = day or msg.time.astimezone(ctx.tz).date()
     for programme, count in counts.values.items():
         ctx.session.add(Report(
             unit_id=unit_id or ctx.member.unit_id, programme=programme, count=count,

@@ -13,11 +13,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import models  # noqa: F401  registers every table
 from bot.render import make_renderer
 from handlers.context import Context, Rules
+from handlers.faq import Faq
+from handlers.leaderboard import BoardSettings
 from handlers.types import Incoming
 from models.policy import load_policy
 
 POLICY = load_policy()
 RENDER = make_renderer()
+FAQ = Faq.load()
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -45,5 +48,6 @@ async def db_session() -> AsyncIterator[AsyncSession]:
 
 
 def context(session: AsyncSession, day: date, command: str, args: str) -> Context:
-    return Context(session=session, member=None, chat_unit=None, rules=Rules(),
-                   now=noon(day), render=RENDER, command=command, args=args, policy=POLICY)
+    return Context(session=session, member=None, home=None, chat_unit=None, rules=Rules(),
+                   now=noon(day), render=RENDER, command=command, args=args, policy=POLICY,
+                   tz=HCM, faq=FAQ, boards=BoardSettings(), unit=None)

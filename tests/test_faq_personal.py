@@ -9,9 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.faq_cli import ask as ask_command, faq_eval
-from handlers.faq import _answer, answer_question, get_catalogue, get_matcher
+from handlers.faq import _answer, answer_question
 from handlers.faq_slots import read_slots, slot_text
-from tests.faq_fixtures import POLICY, RENDER
+from tests.faq_fixtures import FAQ, POLICY, RENDER
 
 PERSONAL = Path(__file__).resolve().parent / "faq_personal.jsonl"
 VISIBLE = Path(__file__).resolve().parents[2] / "shared" / "faq_eval" / "visible.jsonl"
@@ -22,7 +22,7 @@ def test_the_personalised_figure_is_right_given_the_answer():
     """Slots + computed answer, with the answer id given (the matcher is measured apart)."""
     wrong = [r["q"] for r in ROWS
              if r["expect"] not in _answer(r["answer"], r["q"], date.fromisoformat(r["date"]),
-                                          POLICY, get_catalogue(), RENDER)[0].text]
+                                          POLICY, FAQ.catalogue, RENDER)[0].text]
     assert len(ROWS) >= 45 and 1 - len(wrong) / len(ROWS) >= 0.95, wrong
 
 
@@ -51,14 +51,14 @@ def test_a_clarifying_choice_keeps_the_slots_within_telegram_s_limit():
 
 def test_a_picked_answer_uses_the_slots_it_carries():
     done = answer_question("#traloi:huu_tri.overview sinh 2/1966 dan ong", date(2026, 11, 30),
-                           POLICY, get_matcher(), RENDER)
+                           POLICY, FAQ, RENDER)
     assert done.answer == "huu_tri.tuoi" and "61 tuổi 9 tháng" in done.replies[0].text
     assert "tháng 11/2027" in done.replies[0].text and not done.logged
 
 
 def test_small_talk_is_short_and_says_what_the_bot_does():
     for answer in ("smalltalk.chao", "smalltalk.cam_on"):
-        [reply] = _answer(answer, "", date(2026, 11, 30), POLICY, get_catalogue(), RENDER)
+        [reply] = _answer(answer, "", date(2026, 11, 30), POLICY, FAQ.catalogue, RENDER)
         assert len(reply.text.splitlines()) <= 4 and "BHYT" in reply.text and not reply.choices
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from handlers.faq import _answer, ask, get_catalogue
+from handlers.faq import _answer, ask
 from handlers.types import Reply
 from models.faq import FaqLog
 from sqlmodel import select
-from tests.faq_fixtures import POLICY, RENDER, context, db_session, incoming
+from tests.faq_fixtures import FAQ, POLICY, RENDER, context, db_session, incoming
 
 CHANGES = [d for d in POLICY.change_dates() if d > date(2025, 7, 1)] + [date(2025, 7, 1)]
 DAYS = sorted({d for c in CHANGES for d in (c - timedelta(days=1), c)} - {date(2025, 6, 30)})
@@ -26,11 +26,11 @@ async def answer(day: date, question: str):
         return replies, logs
 
 
-ANSWERS = list(get_catalogue().titles)
+ANSWERS = list(FAQ.catalogue.titles)
 
 
 def reply_on(day: date, answer: str, question: str = "") -> Reply:
-    [reply] = _answer(answer, question, day, POLICY, get_catalogue(), RENDER)
+    [reply] = _answer(answer, question, day, POLICY, FAQ.catalogue, RENDER)
     return reply
 
 
