@@ -29,8 +29,8 @@ from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.members import chat_link, member_and_unit
-from models.processed import (PendingChoice, ProcessedMessage, pending_choice, processed,
-                              take_choice)
+from models.processed import (PendingChoice, ProcessedMessage, choice_holder, pending_choice,
+                              processed, take_choice)
 from models.units import Unit
 
 log = logging.getLogger(__name__)
@@ -199,6 +199,9 @@ class Dispatcher:
         stale = (pending is None or as_utc(pending.expires_at) <= ctx.now
                  or (pressed and pressed[0] != pending.token))
         if stale:
+            if pressed and await choice_holder(msg.platform, msg.chat_id, pressed[0],
+                                               session=ctx.session) not in (None, msg.user_id):
+                return ctx.reply("common/choice_not_yours.j2")  # another member's buttons
             if pressed or msg.chat_kind == "private":
                 return ctx.reply("common/choice_expired.j2")
             return None

@@ -51,7 +51,7 @@ from bot.planner import Capabilities, File, Part, Photo, Text, plan
 from bot.web import read_body, update_slot
 from handlers.types import Choice, Incoming, Reply
 from models.members import move_chat_link
-from models.processed import holds_choice
+from models.processed import choice_holder
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +242,9 @@ class TelegramChannel:
         if pressed is None or press.message is None:
             return False
         async with self.sessions() as session:
-            return await holds_choice(PLATFORM, str(press.message.chat.id),
-                                      str(press.from_user.id), pressed[0], session=session)
+            holder = await choice_holder(PLATFORM, str(press.message.chat.id), pressed[0],
+                                         session=session)
+        return holder == str(press.from_user.id)
 
     async def _migrate(self, old_chat_id: str, new_chat_id: str) -> None:
         async with self.sessions() as session:

@@ -43,13 +43,13 @@ async def pending_choice(platform: str, chat_id: str, user_id: str,
         PendingChoice.user_id == user_id))).first()
 
 
-async def holds_choice(platform: str, chat_id: str, user_id: str, token: str,
-                       *, session: AsyncSession) -> bool:
-    """The user's open choices in this chat are the offer `token` (their own buttons)."""
-    found = (await session.exec(select(PendingChoice.id).where(
+async def choice_holder(platform: str, chat_id: str, token: str,
+                        *, session: AsyncSession) -> str | None:
+    """The user whose open choices in this chat are the offer `token` (whose buttons they
+    are), or None when no one's are."""
+    return (await session.exec(select(PendingChoice.user_id).where(
         PendingChoice.platform == platform, PendingChoice.chat_id == chat_id,
-        PendingChoice.user_id == user_id, PendingChoice.token == token))).first()
-    return found is not None
+        PendingChoice.token == token))).first()
 
 
 async def take_choice(choice: PendingChoice, *, session: AsyncSession) -> bool:

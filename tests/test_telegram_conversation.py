@@ -191,7 +191,7 @@ async def test_someone_elses_button_is_refused_and_their_keyboard_stays(demo, mo
         await tg.deliver(text_update(COORDINATOR, GROUP, "/lienket LM"))
         [shown] = await tg.deliver(text_update(STAFF, GROUP, "/dangky 60"))
         [refused] = await tg.deliver(press_update(COORDINATOR, shown, 1))
-        assert "hết hạn" in refused.params["text"]
+        assert "dành cho người đã gửi lệnh" in refused.params["text"]
         assert tg.fake.sent("editMessageReplyMarkup") == []
         [done] = await tg.deliver(press_update(STAFF, shown, 1))
     assert "Đã ghi nhận 60" in done.params["text"]
