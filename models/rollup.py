@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, literal, literal_column, union_all
@@ -99,7 +100,7 @@ class Rollup:
     _sums: dict[int, list[int]] = field(default_factory=dict, repr=False)
     _targets: dict[int, list[int | None]] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def week(self) -> Week:
         return Week.containing(self.as_of)
 
@@ -183,16 +184,18 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
 
 def _add(result: Rollup, rows: list) -> None:
     index = {p: i for i, p in enumerate(PROGRAMMES)}
-    for kind, unit_id, programme, *values in rows:
-        if programme not in index or unit_id not in result.units:
+    units, sums, targets = result.units, result._sums, result._targets
+    for kind, unit_id, programme, achieved, gain, last4 in rows:
+        i = index.get(programme)
+        if i is None or unit_id not in units:
             continue
-        i = index[programme]
         if kind == "target":
-            result._targets.setdefault(unit_id, [None] * len(PROGRAMMES))[i] = int(values[0])
+            targets.setdefault(unit_id, [None] * len(PROGRAMMES))[i] = int(achieved)
             continue
-        row = result._sums.setdefault(unit_id, [0] * _WIDTH)
-        for offset, value in enumerate(values):
-            row[3 * i + offset] += int(value or 0)
+        row = sums.get(unit_id) or sums.setdefault(unit_id, [0] * _WIDTH)
+        row[3 * i] += int(achieved or 0)
+        row[3 * i + 1] += int(gain or 0)
+        row[3 * i + 2] += int(last4 or 0)
 
 
 async def monthly_gains(result: Rollup, *,
