@@ -30,13 +30,13 @@ def test_the_personalised_figure_is_right_through_hoi():
     """The whole /hoi path: the matcher, the slots, the computed answer, on the row's date."""
     wrong = [r["q"] for r in ROWS
              if not any(r["expect"] in reply.text for reply in answer_question(
-                 r["q"], date.fromisoformat(r["date"]), POLICY, get_matcher(), RENDER).replies)]
+                 r["q"], date.fromisoformat(r["date"]), POLICY, FAQ, RENDER).replies)]
     assert 1 - len(wrong) / len(ROWS) >= 0.95, wrong
 
 
 def test_slots_that_decide_skip_the_clarifying_question():
     done = answer_question("tui nam đóng 18 năm mức 2tr5 lãnh bao nhiêu một tháng",
-                           date(2026, 11, 30), POLICY, get_matcher(), RENDER)
+                           date(2026, 11, 30), POLICY, FAQ, RENDER)
     assert done.answer == "huu_tri.muc_luong" and "1.075.000 đ" in done.replies[0].text
 
 
