@@ -10,7 +10,7 @@ import re
 
 from handlers.types import Reply
 
-_PRESSED = re.compile(r"^c:(?P<token>[a-z0-9]{1,16}):(?P<index>\d{1,2})$")
+_PRESSED = re.compile(r"^c:(?P<token>[a-z0-9]{1,16}):(?P<index>[0-9]{1,2})$")
 
 HINT_TEMPLATE = "common/answer_by_number.j2"
 

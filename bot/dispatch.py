@@ -41,7 +41,7 @@ DB_RETRY_DELAYS = (0.1, 0.5, 1, 2, 5, 10)  # about 19 s in all before giving up
 # A message whose claim lost to another message's is handled again; each loss means another
 # message on the same state committed, so only a burst on one state uses several.
 CONFLICT_ATTEMPTS = 10
-_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+_NUMBER = re.compile(r"^\s*([0-9]{1,3})\s*$")
 
 
 class Dispatcher:

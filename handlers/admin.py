@@ -34,8 +34,8 @@ ROLE_WORDS = {"staff": "staff", "canbo": "staff", "coordinator": "coordinator",
 REASON_MIN, REASON_MAX = 3, 200
 HISTORY_LENGTH = 10
 INVITE_DAYS, INVITE_USES = 14, 1
-_AMOUNT = re.compile(r"^[+\-]?\d{1,9}$")
-_LONG_DIGITS = re.compile(r"\d{7,}")
+_AMOUNT = re.compile(r"^[+\-]?[0-9]{1,9}$")
+_LONG_DIGITS = re.compile(r"[0-9]{7,}")
 
 
 def _shown(token: str) -> str:
@@ -178,7 +178,7 @@ async def _member_named(text: str, ctx: Context) -> tuple[Member, Unit]:
     if ctx.member.role == "admin":
         scope = [u.id for u in await _units(None, ctx)]
     rows = await members_in(scope, session=ctx.session)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         found = [(m, u) for m, u in rows if str(m.id) == text]
     else:
         wanted = fold(text)

@@ -31,7 +31,10 @@ class Parsed:
 
 
 def parse(text: str, bot_username: str = "") -> Parsed:
-    text = unicodedata.normalize("NFC", text)
+    # NFKC: full-width digits and letters are the ASCII ones; format characters (bidi
+    # marks, BOM, zero-width) are never part of a command.
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(ch) != "Cf")
     if bot_username:  # "@hamletbot tiến độ" and "/tiendo@hamletbot" are both meant for us
         text = re.sub(rf"@{re.escape(bot_username)}\b", "", text, flags=re.IGNORECASE)
     text = text.strip()
@@ -45,8 +48,9 @@ def parse(text: str, bot_username: str = "") -> Parsed:
     folded = fold(text)
     for pattern, name in _BARE:
         head = pattern.match(folded)
-        if head:
-            return Parsed(name, folded[head.end():].strip())
+        if head:  # the arguments as typed (with diacritics): folding keeps the words
+            skip = len(folded[:head.end()].split())
+            return Parsed(name, " ".join(text.split()[skip:]))
     return Parsed("", text)
 
 

@@ -1,15 +1,27 @@
-"""Parsing the counts of a report: `5`, `5 bhyt 3`, `bhyt 3`, with a trailing `xacnhan`."""
+"""Parsing the counts of a report: `5`, `5 bhyt 3`, `bhyt 3`, `5 người`, `3 bhxh`, with a
+trailing `xacnhan`. Only ASCII digits (full-width ones after NFKC) are numbers."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from handlers.text import fold
 
 CONFIRM_WORD = "xacnhan"
-_INTEGER = re.compile(r"^[+\-]?\d+$")
-_LONG_DIGITS = re.compile(r"\d{7,}")
-_NUMERIC = re.compile(r"^[+\-]?[\d.,]+(e[+\-]?\d+)?$")
+_INTEGER = re.compile(r"^[+\-]?[0-9]+$")
+_LONG_DIGITS = re.compile(r"[0-9]{7,}")
+_DECIMAL = re.compile(r"^[+\-]?[0-9]*[.,][0-9.,]*$")
+_EXPONENT = re.compile(r"^[+\-]?[0-9.,]+e[+\-]?[0-9]+$")
+
+# Folded words (longest first) that name a programme, or say what was counted ("5 người").
+LABELS = {
+    "bhxh tu nguyen": "bhxh_tn", "bhxh tn": "bhxh_tn", "bhxhtn": "bhxh_tn", "bhxh": "bhxh_tn",
+    "tu nguyen": "bhxh_tn", "tn": "bhxh_tn", "bhyt ho gia dinh": "bhyt", "bhyt hgd": "bhyt",
+    "bhyt": "bhyt", "y te": "bhyt",
+}
+UNIT_WORDS = ("nguoi dang ky", "nguoi", "ho so", "hoso", "hs", "dang ky", "ca")
+_PHRASES = sorted([*LABELS, *UNIT_WORDS], key=lambda p: -len(p.split()))
 
 
 @dataclass
@@ -17,34 +29,57 @@ class Counts:
     values: dict[str, int] = field(default_factory=dict)  # programme → count
     confirmed: bool = False
     error: str = ""  # template name under reporting/ when the input is bad
-    bad: str = ""  # the offending token, shown back to the user
+    bad: str = ""  # the offending words as typed, shown back to the user
 
     @property
     def total(self) -> int:
         return sum(self.values.values())
 
 
+def tokens_of(args: str) -> list[tuple[str, str]]:
+    """(folded word or phrase, as typed) pairs; a known phrase of several words is one."""
+    typed = unicodedata.normalize("NFKC", args).split()
+    folded = [fold(w) for w in typed]
+    out, i = [], 0
+    while i < len(typed):
+        for phrase in _PHRASES:
+            n = len(phrase.split())
+            if " ".join(folded[i:i + n]) == phrase:
+                out.append((phrase, " ".join(typed[i:i + n])))
+                i += n
+                break
+        else:
+            out.append((folded[i], typed[i]))
+            i += 1
+    return out
+
+
 def parse_counts(args: str, first: str, cap: int) -> Counts:
-    """`first` is the programme a leading bare number counts for."""
-    tokens = fold(args).split()
+    """`first` is the programme a number without a programme word counts for."""
+    tokens = tokens_of(args)
     result = Counts()
-    if tokens and tokens[-1] == CONFIRM_WORD:
+    if tokens and tokens[-1][0] == CONFIRM_WORD:
         result.confirmed, tokens = True, tokens[:-1]
-    programme = first
-    expecting = True
-    for token in tokens:
-        if token in ("bhyt", "bhxh", "bhxhtn", "tn"):
-            programme = "bhyt" if token == "bhyt" else "bhxh_tn"
-            expecting = True
+    label, last = None, None  # a programme word waiting for its number; the last counted
+    for word, typed in tokens:
+        if word in UNIT_WORDS:
             continue
-        if not expecting or programme in result.values:
-            return _bad(result, "extra_words", token)
-        error = _check(token, cap)
+        if word in LABELS:
+            # "3 bhxh" names the programme of the number before it, when it is the same
+            # programme that number already counted for; otherwise it waits for a number.
+            if not (label is None and last == LABELS[word]):
+                label = LABELS[word]
+            last = None
+            continue
+        programme = label or first
+        if programme in result.values:
+            return _bad(result, "extra_words", typed)
+        error = _check(word, cap)
         if error:
-            return _bad(result, error, token)
-        result.values[programme] = int(token)
-        expecting = False
-    if not result.values or expecting and tokens:
+            return _bad(result, error, typed)
+        result.values[programme] = int(word)
+        label, last = None, programme
+    if not result.values or label:
         return _bad(result, "missing_number", "")
     return result
 
@@ -57,7 +92,9 @@ def _check(token: str, cap: int) -> str:
         if value <= 0:
             return "not_positive"
         return "over_cap" if value > cap else ""
-    return "not_whole" if _NUMERIC.match(token) else "not_number"
+    if _EXPONENT.match(token):
+        return "exponent"
+    return "not_whole" if _DECIMAL.match(token) else "not_number"
 
 
 def _bad(result: Counts, error: str, token: str) -> Counts:

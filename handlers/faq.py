@@ -27,7 +27,7 @@ ANSWERS_FILE = Path(str(files("handlers") / "faq_answers.toml"))
 # the full legal reference of an answer on a day.
 CHOSEN = re.compile(r"#(traloi|chude):([\w.]+)(?:\s+(.*))?", re.DOTALL)
 PAYLOAD_BYTES = 64  # Telegram's limit for a button's data
-BASIS = re.compile(r"#cancu:([\w.]+)@(\d{4}-\d{2}-\d{2})")
+BASIS = re.compile(r"#cancu:([\w.]+)@([0-9]{4}-[0-9]{2}-[0-9]{2})")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Faq:
 
 def scrub(question: str) -> str:
     """Normalised, digit runs replaced: no phone or ID numbers are stored."""
-    return re.sub(r"\d+", "#", normalise(question))[:500]
+    return re.sub(r"[0-9]+", "#", normalise(question))[:500]
 
 
 async def ask(msg: Incoming, ctx: Context) -> list[Reply]:

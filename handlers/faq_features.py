@@ -24,7 +24,7 @@ CHAR_NGRAMS = (2, 5)
 _EMOJI = {"👋": "emojichao", "🤗": "emojichao", "👍": "emojiok", "👌": "emojiok",
           "🙏": "emojicamon", "❤": "emojicamon", "😊": "emojiok", "🥰": "emojicamon",
           "😂": "emojicuoi", "🤣": "emojicuoi", "😁": "emojicuoi"}
-_DIGITS = re.compile(r"\d")
+_DIGITS = re.compile(r"[0-9]")
 
 
 def prepare(text: str) -> str:

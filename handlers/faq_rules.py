@@ -49,7 +49,7 @@ _PHRASES = [(r"bao hiem xa hoi", "bhxh"), (r"bao hiem y te", "bhyt"), (r"bh xh",
             (r"co the(?! (?:bhyt|bao|giay|dien|cua|chua|moi|nay|cu)\b)", "cothe"),
             (r"the nao", "thenao"), (r"nhu the", "nhuthe")]
 _PHRASE_PATTERNS = [(re.compile(rf"\b{long}\b"), short) for long, short in _PHRASES]
-_TOKEN = re.compile(r"[a-z]+|\d+")
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")
 
 
 def normalise(text: str) -> str:
@@ -99,7 +99,7 @@ class Rules:
         self._correct = lru_cache(maxsize=20_000)(self._correct_uncached)
 
     def _add(self, phrase: str, topic: str, weight: float) -> None:
-        parts = tuple(" ".join("#" if w.isdigit() else w
+        parts = tuple(" ".join("#" if w.isascii() and w.isdigit() else w
                                for w in normalise(p.replace("#", " 0 ")).split())
                       for p in phrase.split("+"))
         if len(parts) == 1:
@@ -115,7 +115,7 @@ class Rules:
     def tokens(self, normalised: str) -> list[str]:
         out: list[str] = []
         for tok in normalised.split():
-            if tok.isdigit():
+            if tok.isascii() and tok.isdigit():
                 out.append("#")
             else:
                 out.extend(self._correct(tok))

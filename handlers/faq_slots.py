@@ -79,7 +79,7 @@ def read_slots(question: str, today: date) -> Slots:
 
 
 def _number(word: str) -> int:
-    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    return int(word) if word.isascii() and word.isdigit() else NUMBER_WORDS[word]
 
 
 def _birth_date(folded: str) -> tuple[int, int, re.Match] | None:
@@ -193,11 +193,11 @@ def _month(folded: str, today: date) -> date | None:
         or re.search(r"\bthang\s*([0-9]{1,2}|" + _MONTH_WORD[1:] + r"\b(?!\s*(?:nguoi|thang))"
                      r"(?:\s*(?:/|nam|-)\s*(20[0-9]{2}|nay|ngoai|sau|toi|truoc))?", folded)
     if m:
-        month = int(m.group(1)) if m.group(1).isdigit() else MONTH_WORDS[m.group(1)]
+        month = int(m.group(1)) if m.group(1).isascii() and m.group(1).isdigit() else MONTH_WORDS[m.group(1)]
         if not 1 <= month <= 12:
             return None
         year = m.group(2) or ""
-        if year.isdigit():
+        if year.isascii() and year.isdigit():
             return date(int(year), month, 1)
         said = re.search(r"\bnam (nay|ngoai|truoc|sau|toi)\b", folded)
         shift = YEAR_SHIFT.get(year or (said.group(1) if said else ""))

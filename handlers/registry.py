@@ -29,7 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", onboarding.start),
     Command("thamgia", onboarding.join, bare=r"^(tham gia|thamgia)\s+(?=[a-z0-9-]+\s*$)",
             where=(PRIVATE,), wrong_place="onboarding/join_in_private.j2", help="thamgia"),
-    Command("dangky", reporting.report, aliases=("dk",), bare=r"^(dang ky|dangky|dk)\s+(?=[+\-]?\d)",
+    Command("dangky", reporting.report, aliases=("dk",), bare=r"^(dang ky|dangky|dk)\s+(?=[+\-]?[0-9])",
             editable=True, help="dangky", **REPORT),
     Command("bhyt", reporting.report_hi, editable=True, help="bhyt", **REPORT),
     Command("huy", reporting.undo, help="huy", **REPORT),
@@ -58,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME = {c.name: c for c in COMMANDS}
 
 # Text that is not a command (in a private chat, or addressed to the bot in a group) is
-# a question for the FAQ; its fallback says what the bot can answer.
-FREE_TEXT: Handler = faq.ask
+# a question for the FAQ (its fallback says what the bot can answer), or staff reporting
+# in words in private.
+FREE_TEXT: Handler = reporting.in_words
 EDITED_OTHER: Handler = reporting.edited_other

@@ -5,7 +5,9 @@ from datetime import date, timedelta
 
 from handlers.context import Context
 from handlers.counts import CONFIRM_WORD, Counts, parse_counts
+from handlers.faq import ask
 from handlers.types import Choice, Incoming, Reply
+from handlers.words_report import recognise
 from models.base import as_utc
 from models.ledger import Report, entries_of_message, last_report_of
 from models.progress import unit_progress
@@ -62,11 +64,29 @@ def _too_late(entries: list[Report], ctx: Context) -> bool:
 
 
 def _ask_to_confirm(ctx: Context, counts: Counts, *, edit: bool) -> list[Reply]:
-    words = " ".join(f"{'bhyt ' if p == 'bhyt' else ''}{n}" for p, n in counts.values.items())
+    return [_yes_no(ctx, counts.values, ctx.render("reporting/confirm.j2", counts=counts.values,
+                                                   edit=edit))]
+
+
+def _yes_no(ctx: Context, counts: dict[str, int], question: str) -> Reply:
+    """The question with "yes" (the report, confirmed) and "no" (/boqua) as choices."""
+    words = " ".join(f"{'bhyt ' if p == 'bhyt' else ''}{n}" for p, n in counts.items())
     yes = ctx.render("reporting/confirm_yes.j2")
     no = ctx.render("reporting/confirm_no.j2")
-    return [Reply(ctx.render("reporting/confirm.j2", counts=counts.values, edit=edit),
-                  choices=(Choice(yes, f"/dangky {words} {CONFIRM_WORD}"), Choice(no, "/boqua")))]
+    return Reply(question, choices=(Choice(yes, f"/dangky {words} {CONFIRM_WORD}"),
+                                    Choice(no, "/boqua")))
+
+
+async def in_words(msg: Incoming, ctx: Context) -> list[Reply]:
+    """Free text in private: a staff member's report in words is proposed ("Ghi nhận 3 BHXH
+    tự nguyện cho Ấp 3?") and recorded after a yes; anything else is a question."""
+    member = ctx.member
+    if msg.chat_kind == "private" and member and member.active and member.role == "staff":
+        counts = recognise(msg.text)
+        if counts and sum(counts.values()) <= ctx.rules.max_per_report:
+            return [_yes_no(ctx, counts, ctx.render("reporting/in_words.j2", counts=counts,
+                                                    unit=ctx.home))]
+    return await ask(msg, ctx)
 
 
 async def _write(msg: Incoming, ctx: Context, counts: Counts, *, unit_id: int | None = None,

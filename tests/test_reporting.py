@@ -22,6 +22,18 @@ async def test_report_spellings(staff, text):
     assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 3
 
 
+@pytest.mark.parametrize("text,counts", [
+    ("/dangky 5 người", (5, 0)), ("/dangky 3 bhxh", (3, 0)), ("/dangky 3 BHXH tự nguyện", (3, 0)),
+    ("/dangky 5 người bhyt 3 hồ sơ", (5, 3)), ("/dangky 4 hs y tế 2", (4, 2)),
+    ("/bhyt 2 người", (0, 2)), ("/bhyt 2 bhyt", (0, 2)), ("/dangky \uff15", (5, 0)),
+    ("\u200f/dangky 5", (5, 0)), ("\ufeff/dangky 5\u200e", (5, 0)), ("/dang\u200bky 5", (5, 0)),
+    ("\u202bđăng ký 5", (5, 0)),
+])
+async def test_report_with_words_and_marks(staff, text, counts):
+    assert "Đã ghi nhận" in await staff.say(text)
+    assert (await ledger_sum(staff.app, "LM-KV1"), await ledger_sum(staff.app, "LM-KV1", "bhyt")) == counts
+
+
 async def test_bhyt_command(staff):
     assert "Đã ghi nhận 4 BHYT hộ gia đình" in await staff.say("/bhyt 4")
     assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 4
@@ -34,7 +46,12 @@ BAD_REPORTS = [  # (text, a phrase of the expected answer)
     ("/dangky -3", "phải lớn hơn 0"),
     ("/dangky 0", "phải lớn hơn 0"),
     ("/dangky 5.5", "phải là số nguyên"),
-    ("/dangky 1e9", "phải là số nguyên"),
+    ("/dangky 1e9", "cách viết số của máy tính"),
+    ("/dangky 5 người 3", "chưa hiểu phần \"3\""),
+    ("/dangky năm", "\"năm\" không phải là số người"),
+    ("đăng ký 5 bhyt năm", "\"năm\" không phải là số người"),
+    ("/dangky \u0661\u0662", "không phải là số người"),
+    ("/dangky \u0967", "không phải là số người"),
     ("/dangky 501", "tối đa 500 người"),
     ("/dangky 99999999999999999999", "tối đa 500 người"),
     ("/dangky 5 7", 'chưa hiểu phần "7"'),
