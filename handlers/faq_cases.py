@@ -37,7 +37,8 @@ def refine(answer: str, s: Slots) -> str:
         return "huu_tri.tuoi" if s.birth_year else answer
     specific = {"tu_tuat": ("mai_tang", s.month), "bhyt_hgd": ("muc_dong", s.household),
                 "rut_mot_lan": ("muc_huong", s.paid_months and s.income),
-                "muc_dong": ("theo_thu_nhap", s.income), "thai_san": ("dieu_kien", s.paid_months)}
+                "muc_dong": ("theo_thu_nhap", s.income),
+                "thai_san": ("dieu_kien", s.paid_months) if s.paid_months else ("muc_huong", s.babies)}
     name, slot = specific.get(topic, ("", None))
     return f"{topic}.{name}" if slot else answer
 

@@ -39,6 +39,7 @@ class Slots:
     period: int | None = None  # a payment period in months (3, 6, 12)
     for_relative: bool = False  # paying for someone else ("đóng cho má")
     pension_words: bool = False  # speaks of drawing a pension ("lãnh", "lương hưu", "về già")
+    babies: int | None = None  # twins or triplets at one birth
 
 
 def slot_text(s: Slots, room: int) -> str:
@@ -75,7 +76,7 @@ def read_slots(question: str, today: date) -> Slots:
                  paid_months=_paid_months(folded), month=_month(folded, today),
                  group=_group(folded), period=_period(folded),
                  for_relative=bool(FOR_RELATIVE.search(folded)),
-                 pension_words=bool(PENSION_WORDS.search(folded)))
+                 pension_words=bool(PENSION_WORDS.search(folded)), babies=_babies(folded))
 
 
 def _number(word: str) -> int:
@@ -210,6 +211,14 @@ def _month(folded: str, today: date) -> date | None:
         return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
     if re.search(r"\b(thang nay|hom qua|hom nay|moi (mat|qua doi)|vua (mat|qua doi))\b", folded):
         return date(today.year, today.month, 1)
+    return None
+
+
+def _babies(folded: str) -> int | None:
+    if re.search(r"\b(sinh doi|song sinh|cap song|thai doi|2 be|hai be)\b", folded):
+        return 2
+    if re.search(r"\b(sinh ba|3 be|ba be)\b(?!\s*(?:thang|nam|tuoi|nguoi))", folded):
+        return 3
     return None
 
 

@@ -131,6 +131,7 @@ def test_maternity_due(paid, birth, due, missing, ahead):
     ("bhyt_hgd.overview", "nhà 4 người", "bhyt_hgd.muc_dong"),
     ("dieu_kien.overview", "đóng cho má tui được không", "dieu_kien.nguoi_than"),
     ("thai_san.ai_nhan", "đóng 5 tháng", "thai_san.ai_nhan"),  # a specific answer stays
+    ("thai_san.overview", "sinh đôi được bao nhiêu", "thai_san.muc_huong"),
 ])
 def test_refine_by_slots(answer, question, refined):
     assert refine(answer, read_slots(question, TODAY)) == refined
@@ -169,6 +170,8 @@ def test_refine_by_slots(answer, question, refined):
     ("đóng 1 triệu rưỡi", dict(income=1_500_000)),
     ("đóng 7 năm rưỡi mức 2tr", dict(paid_months=90, income=2_000_000)),
     ("đóng cho má tui được không", dict(for_relative=True, sex="female")),
+    ("vợ tui sinh đôi được bao nhiêu", dict(babies=2)),
+    ("ba tháng nữa sinh", dict(babies=None)),
 ])
 def test_slots(question, expected):
     slots = read_slots(question, TODAY)
