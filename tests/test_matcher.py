@@ -74,6 +74,7 @@ def test_folds_figures_recorded_by_training():
     """Cross-validation by seed (`hamletbot faq-train`): every held-out question is a seed
     phrasing the model never saw, a stricter test than the held-out file; a floor, so the
     corpus or rules do not silently get worse."""
+    assert "folds" in MATCHER.model.meta, "fitted with --no-folds: run `hamletbot faq-train`"
     folds = MATCHER.model.meta["folds"]
     assert folds["topic_accuracy"] >= 0.87, folds
     assert folds["none_recall"] >= 0.92, folds
