@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -127,6 +128,12 @@ async def send_or_queue(channel: Channel, chat_id: str, replies: list[Reply], *,
             return
 
 
+def where(replies: list[Reply], msg: Incoming) -> list[Reply]:
+    """Answers go to the message's topic; the first one is a reply to the message."""
+    return [replace(r, reply_to=msg.reply_to if i == 0 else "", thread_id=msg.thread_id)
+            for i, r in enumerate(replies)]
+
+
 def message_handler(channel: Channel, dispatcher: Dispatcher,
                     sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
                     policy: DeliveryPolicy | None = None, *, limited: bool = True) -> OnMessage:
@@ -138,7 +145,7 @@ def message_handler(channel: Channel, dispatcher: Dispatcher,
                                       platforms=[channel.name])
 
     async def on_message(msg: Incoming) -> None:
-        replies = await dispatcher.handle(msg, limited=limited)
+        replies = where(await dispatcher.handle(msg, limited=limited), msg)
         await send_or_queue(channel, msg.chat_id, replies, key=f"reply:{msg.key}",
                             policy=policy, metrics=dispatcher.metrics)
     return on_message

@@ -24,7 +24,7 @@ from handlers.access import Refusal, admit
 from handlers.commands import parse, suggest
 from handlers.context import Context, Tools
 from handlers.privacy import mask_echoes
-from handlers.registry import BY_NAME, EDITED_OTHER, FREE_TEXT
+from handlers.registry import BY_NAME, EDITED_OTHER, EVENTS, FREE_TEXT
 from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
@@ -116,7 +116,7 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     def for_us(self, msg: Incoming) -> bool:
-        if msg.chat_kind == "private" or msg.addressed_to_bot or msg.is_choice:
+        if msg.chat_kind == "private" or msg.addressed_to_bot or msg.is_choice or msg.event:
             return True
         return msg.text.lstrip().startswith("/")
 
@@ -153,6 +153,8 @@ class Dispatcher:
             return ctx.reply(refusal.template, **refusal.data)
 
     async def _route_admitted(self, msg: Incoming, ctx: Context) -> list[Reply]:
+        if msg.event:
+            return await EVENTS[msg.event](msg, ctx)
         if len(msg.text) > self.rules.max_text_length:
             return ctx.reply("common/too_long.j2", limit=self.rules.max_text_length)
         text = msg.text
@@ -167,6 +169,8 @@ class Dispatcher:
         if parsed.for_other_bot:
             return []
         ctx.command, ctx.args = parsed.name, parsed.args
+        if parsed.name and (msg.forwarded or msg.anonymous):  # nobody's own command
+            return ctx.reply("common/forwarded.j2" if msg.forwarded else "common/anonymous.j2")
         command = BY_NAME.get(parsed.name)
         if msg.is_edit and not (command and command.editable):
             return await EDITED_OTHER(msg, ctx)

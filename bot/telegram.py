@@ -35,7 +35,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import (Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup,
-                      Message, MessageEntity, Update, constants)
+                      Message, MessageEntity, ReplyParameters, Update, constants)
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter,
                             TelegramError)
 from telegram.ext import Application
@@ -60,7 +60,10 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Bot API #setwebhook
 TEXT_LIMIT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
+                   Update.MY_CHAT_MEMBER]
+GONE = ("left", "kicked")  # the bot's statuses when it is no longer in a group
+ANONYMOUS_ADMIN = "GroupAnonymousBot"
 MAX_CONCURRENT_CHATS = 4  # SQLite has one writer: more chats at once only wait on its lock
 # after a failed getUpdates (network trouble, another poller: 409) or a failed update:
 # 5 s, doubling to at most a minute while the failures go on (bot/backoff.py)
@@ -133,28 +136,33 @@ class TelegramChannel:
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         target = int(chat_id)
+        where = placement(reply)
         try:
             for part in plan(reply, self.capabilities, channel=PLATFORM):
                 try:
-                    await self._send(target, part)
+                    await self._send(target, part, where)
                 except ChatMigrated as exc:  # the group became a supergroup (PLATFORMS.md B.7)
                     await self._migrate(str(target), str(exc.new_chat_id))
                     target = exc.new_chat_id
-                    await self._send(target, part)
+                    where = {}  # the old group's message and topic ids mean nothing there
+                    await self._send(target, part, where)
+                where.pop("reply_parameters", None)  # only the first part answers the message
         except TelegramError as exc:
             raise platform_error(exc) from None
 
     # --- sending --------------------------------------------------------------------------
 
-    async def _send(self, chat_id: int, part: Part) -> None:
+    async def _send(self, chat_id: int, part: Part, where: dict) -> None:
         bot = self.application.bot
         if isinstance(part, File):
-            await bot.send_document(chat_id, part.document.data, filename=part.document.name)
+            await bot.send_document(chat_id, part.document.data, filename=part.document.name,
+                                    **where)
         elif isinstance(part, Photo):
             await bot.send_photo(chat_id, part.image, caption=part.caption,
-                                 reply_markup=keyboard(part.choices))
+                                 reply_markup=keyboard(part.choices), **where)
         elif isinstance(part, Text):
-            await bot.send_message(chat_id, part.text, reply_markup=keyboard(part.choices))
+            await bot.send_message(chat_id, part.text, reply_markup=keyboard(part.choices),
+                                   **where)
 
     # --- receiving ------------------------------------------------------------------------
 
@@ -266,6 +274,8 @@ class TelegramChannel:
 def to_incoming(update: Update, *, bot_id: int, bot_username: str,
                 now: datetime) -> Incoming | None:
     """The neutral message of an update, or None when it carries nothing for the bot."""
+    if update.my_chat_member is not None:
+        return membership(update, bot_username=bot_username, now=now)
     press = update.callback_query
     if press is not None:
         if press.message is None or not press.data:
@@ -277,9 +287,13 @@ def to_incoming(update: Update, *, bot_id: int, bot_username: str,
         return Incoming(
             platform=PLATFORM, chat_id=str(chat.id), chat_kind=kind, user_id=str(user.id),
             display_name=user.full_name, text=press.data, message_id=f"cb{press.id}",
-            time=now, is_choice=True, bot_username=bot_username)
+            time=now, is_choice=True, bot_username=bot_username,
+            thread_id=topic(press.message) if isinstance(press.message, Message) else "")
     message = update.edited_message or update.message
-    if message is None or message.from_user is None or message.from_user.is_bot:
+    if message is None or message.from_user is None:
+        return None
+    anonymous = message.sender_chat is not None and not message.is_automatic_forward
+    if message.from_user.is_bot and not anonymous:
         return None
     text = message.text if message.text is not None else message.caption
     kind = chat_kind(message.chat)
@@ -295,7 +309,43 @@ def to_incoming(update: Update, *, bot_id: int, bot_username: str,
         # a redelivered edit keeps it.
         edit_id=f"{int(message.edit_date.timestamp())}-{update.update_id}" if edited else "",
         addressed_to_bot=addressed_to_bot(message, bot_id, bot_username),
-        bot_username=bot_username)
+        bot_username=bot_username, thread_id=topic(message),
+        reply_to=str(message.message_id) if kind == "group" else "",
+        forwarded=message.forward_origin is not None or bool(message.is_automatic_forward),
+        anonymous=anonymous)
+
+
+def topic(message: Message) -> str:
+    """The forum topic a message is in ("" outside topics)."""
+    return str(message.message_thread_id) if message.is_topic_message else ""
+
+
+def membership(update: Update, *, bot_username: str, now: datetime) -> Incoming | None:
+    """The bot added to or removed from a group, as an event for the dispatcher."""
+    change = update.my_chat_member
+    kind = chat_kind(change.chat)
+    if kind != "group":
+        return None
+    was, now_in = change.old_chat_member.status not in GONE, change.new_chat_member.status not in GONE
+    if was == now_in:
+        return None  # promoted, restricted: still there
+    return Incoming(
+        platform=PLATFORM, chat_id=str(change.chat.id), chat_kind=kind,
+        user_id=str(change.from_user.id), display_name=change.from_user.full_name, text="",
+        message_id=f"member{update.update_id}", time=change.date or now,
+        bot_username=bot_username, event="added" if now_in else "removed")
+
+
+def placement(reply: Reply) -> dict:
+    """The forum topic and the message a reply answers, as sendMessage parameters; the
+    answer is still sent if that message was deleted meanwhile."""
+    where: dict = {}
+    if reply.thread_id:
+        where["message_thread_id"] = int(reply.thread_id)
+    if reply.reply_to:
+        where["reply_parameters"] = ReplyParameters(int(reply.reply_to),
+                                                    allow_sending_without_reply=True)
+    return where
 
 
 def chat_kind(chat: Chat) -> str | None:

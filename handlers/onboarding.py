@@ -13,7 +13,7 @@ from handlers.types import Incoming, Reply
 from models.attempts import failed_joins_since, record_failed_join
 from models.base import as_utc
 from models.members import (ChatLink, Invite, Member, chat_link, hash_code, invite_by_code,
-                            use_invite)
+                            unlink_chat, use_invite)
 from models.units import Unit, is_within, unit_by_code
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -100,6 +100,17 @@ async def link_group(msg: Incoming, ctx: Context) -> list[Reply]:
         unit.id, True, ctx.member.id, ctx.now)
     ctx.session.add(link)
     return ctx.reply("onboarding/linked.j2", unit=unit)
+
+
+async def bot_added(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The bot was added to a group: say how a coordinator links it."""
+    return ctx.reply("onboarding/bot_added.j2")
+
+
+async def bot_removed(msg: Incoming, ctx: Context) -> list[Reply]:
+    """The bot was removed from a group: its link stops (no leaderboard queued for it)."""
+    await unlink_chat(msg.platform, msg.chat_id, session=ctx.session)
+    return []
 
 
 def who(msg: Incoming) -> str:

@@ -62,3 +62,5 @@ BY_NAME = {c.name: c for c in COMMANDS}
 # in words in private.
 FREE_TEXT: Handler = reporting.in_words
 EDITED_OTHER: Handler = reporting.edited_other
+# Not messages: the bot added to or removed from a group (Incoming.event).
+EVENTS: dict[str, Handler] = {"added": onboarding.bot_added, "removed": onboarding.bot_removed}

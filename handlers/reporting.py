@@ -81,7 +81,8 @@ async def in_words(msg: Incoming, ctx: Context) -> list[Reply]:
     """Free text in private: a staff member's report in words is proposed ("Ghi nhận 3 BHXH
     tự nguyện cho Ấp 3?") and recorded after a yes; anything else is a question."""
     member = ctx.member
-    if msg.chat_kind == "private" and member and member.active and member.role == "staff":
+    if (msg.chat_kind == "private" and not msg.forwarded and member and member.active
+            and member.role == "staff"):
         counts = recognise(msg.text)
         if counts and sum(counts.values()) <= ctx.rules.max_per_report:
             return [_yes_no(ctx, counts, ctx.render("reporting/in_words.j2", counts=counts,

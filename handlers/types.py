@@ -35,6 +35,15 @@ class Incoming:
     # Set by the dispatcher on an answer to choices: the message_ref of the message that
     # offered them, so a confirmed report belongs to the message that made it.
     answers_ref: str = ""
+    # Where the answer goes in a group: the message to answer as a reply, the forum topic.
+    reply_to: str = ""
+    thread_id: str = ""
+    # Someone else's message passed on (never a report or a command of the sender's).
+    forwarded: bool = False
+    # Sent in the name of the group (an anonymous admin): nobody to hold to a role.
+    anonymous: bool = False
+    # Not a message: "added" / "removed" when the bot joined or left the group.
+    event: str = ""
 
     @property
     def key(self) -> str:
@@ -68,6 +77,9 @@ class Reply:
     image: bytes | None = None
     choices: tuple[Choice, ...] = field(default_factory=tuple)
     document: Document | None = None
+    # Set by the channel side from the Incoming it answers (a group's message, a topic).
+    reply_to: str = ""
+    thread_id: str = ""
 
     def to_json(self, *, attachments: bool = True) -> dict:
         """The reply as JSON (for the outbox and the stored answers); images and documents
@@ -76,11 +88,13 @@ class Reply:
         image = self.image if attachments else None
         return {"text": self.text, "choices": [[c.label, c.payload] for c in self.choices],
                 "image": base64.b64encode(image).decode() if image else None,
-                "document": [doc.name, base64.b64encode(doc.data).decode()] if doc else None}
+                "document": [doc.name, base64.b64encode(doc.data).decode()] if doc else None,
+                "reply_to": self.reply_to, "thread_id": self.thread_id}
 
     @classmethod
     def from_json(cls, payload: dict) -> "Reply":
         image, doc = payload.get("image"), payload.get("document")
         return cls(payload["text"], base64.b64decode(image) if image else None,
                    tuple(Choice(label, data) for label, data in payload.get("choices", [])),
-                   Document(doc[0], base64.b64decode(doc[1])) if doc else None)
+                   Document(doc[0], base64.b64decode(doc[1])) if doc else None,
+                   payload.get("reply_to", ""), payload.get("thread_id", ""))

@@ -219,7 +219,8 @@ async def test_set_webhook_registers_url_and_secret(fake, monkeypatch):
     url = await set_webhook(settings)
     assert url == "https://bot.example.vn/telegram/webhook"
     assert fake.webhook["url"] == url and fake.webhook["secret_token"] == SECRET
-    assert fake.webhook["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert fake.webhook["allowed_updates"] == ["message", "edited_message", "callback_query",
+                                              "my_chat_member"]
 
 
 async def test_document_goes_out_by_send_document_then_the_text(channel, fake):

@@ -23,7 +23,8 @@ from aiohttp import web
 # Fields PTB sends JSON-encoded inside form data (PLATFORMS.md B.1).
 JSON_FIELDS = {"reply_markup", "allowed_updates", "entities", "caption_entities",
                "link_preview_options", "reply_parameters"}
-INT_FIELDS = {"offset", "timeout", "limit", "message_id", "max_connections"}
+INT_FIELDS = {"offset", "timeout", "limit", "message_id", "max_connections",
+              "message_thread_id"}
 
 
 @dataclass
@@ -242,7 +243,7 @@ async def _read_params(request: web.Request) -> tuple[dict, dict[str, bytes]]:
 
 def _chats_in(update: dict) -> list[dict]:
     found = []
-    for key in ("message", "edited_message", "callback_query"):
+    for key in ("message", "edited_message", "callback_query", "my_chat_member"):
         message = update.get(key)
         if key == "callback_query" and message:
             message = message.get("message")
