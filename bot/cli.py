@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,14 +29,15 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 
 @cli.command()
 @click.option("--demo", is_flag=True, help="Load the demo data (once) and sign in as a demo user.")
-@click.option("--as", "who", type=click.Choice(["staff", "coordinator", "admin"]),
-              default="staff", show_default=True, help="Which demo user to be (with --demo).")
+@click.option("--as", "who", type=click.Choice(["staff", "coordinator", "admin", "resident"]),
+              default="staff", show_default=True,
+              help="Which demo user to be (with --demo); a resident has no role.")
 @click.pass_context
 def console(ctx: click.Context, demo: bool, who: str) -> None:
     """Talk to the bot in this terminal (or through a pipe), no token needed."""
     from bot.console import ConsoleChannel
     from bot.delivery import message_handler
-    from bot.demo import DEMO_USERS, demo_invite, demo_member, load_demo
+    from bot.demo import DEMO_TRY, DEMO_USERS, demo_invite, demo_member, load_demo
 
     settings = settings_of(ctx)
 
@@ -49,14 +51,17 @@ def console(ctx: click.Context, demo: bool, who: str) -> None:
                     member = await demo_member(who, session=session)
                     code = await demo_invite(now, session=session)
                     await session.commit()
-                user_id, name = member.user_id, member.display_name
+                user_id, name = DEMO_USERS[who][:2]
+                where = f", {DEMO_USERS[who][3]}" if DEMO_USERS[who][3] else ""
                 click.echo(("Loaded the demo data. " if loaded else "") +
-                           f"You are {name} ({who}, {DEMO_USERS[who][3]}). "
-                           f"Try /dangky 5, /huy, /tiendo, /trogiup; an unused invite code "
-                           f"for /thamgia: {code}\n", err=True)
+                           f"You are {name} ({who}{where}). Try {DEMO_TRY[who]}; "
+                           f"an unused invite code for /thamgia: {code}\n", err=True)
             channel = ConsoleChannel(user_id=user_id, display_name=name, clock=app.clock)
+            # One trusted local user: no flood limit (a pipe may send many lines at once),
+            # and log lines below errors would interleave with the conversation.
+            logging.getLogger().setLevel(logging.ERROR)
             await channel.start(message_handler(channel, app.dispatcher, app.sessions,
-                                                app.clock))
+                                                app.clock, limited=False))
 
     asyncio.run(main())
 

@@ -45,6 +45,7 @@ class ConsoleChannel:
         self._run = secrets.token_hex(3)
         self._count = 0
         self._last: tuple[str, str] | None = None  # (message id, chat id) of the last line
+        self._images = 0
 
     async def start(self, on_message: OnMessage) -> None:
         """Read lines until end of input, answering each."""
@@ -83,8 +84,11 @@ class ConsoleChannel:
             path = self.directory / part.document.name
             path.write_bytes(part.document.data)
             return f"  [tệp {path}]"
-        if isinstance(part, Photo):
-            return f"  [hình ảnh PNG, {len(part.image)} byte]"
+        if isinstance(part, Photo):  # saved like a file, so it can be opened
+            self._images += 1
+            path = self.directory / f"hamletbot-{self._run}-{self._images}.png"
+            path.write_bytes(part.image)
+            return f"  [hình ảnh {path}]"
         return part.text if isinstance(part, Text) else ""
 
     def _incoming(self, text: str, *, edit_of: tuple[str, str] | None = None) -> Incoming:
@@ -98,7 +102,8 @@ class ConsoleChannel:
                         user_id=self.user_id, display_name=self.display_name, text=text,
                         message_id=message_id, time=self.clock(), is_edit=edit_of is not None,
                         edit_id=f"{self._run}-{self._count}" if edit_of else "",
-                        bot_username=BOT_USERNAME)
+                        bot_username=BOT_USERNAME,
+                        addressed_to_bot=f"@{BOT_USERNAME}" in text.lower())
 
     def _meta(self, word: str, rest: str) -> None:
         if word == "group":

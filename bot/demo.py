@@ -18,6 +18,13 @@ DEMO_USERS = {  # --as → (user id, display name, role, unit code)
     "staff": ("demo-staff", "Chị Lan (cán bộ Khu vực 1)", "staff", "LM-KV1"),
     "coordinator": ("demo-coordinator", "Anh Minh (BCĐ phường Long Mỹ)", "coordinator", "LM"),
     "admin": ("demo-admin", "Quản trị viên thành phố", "admin", "CT"),
+    "resident": ("demo-resident", "Chú Ba (người dân)", None, None),
+}
+DEMO_TRY = {  # commands the start-up line suggests, ones the role may use
+    "staff": "/dangky 5, báo cáo 3 người, /huy, /tiendo, /trogiup",
+    "coordinator": "/tiendo, /bxh, /xuat, /thanhvien, /moi staff LM-KV1, /trogiup",
+    "admin": "/tiendo CT, /bxh, /xuat CT, /thanhvien, /trogiup",
+    "resident": "'vợ tui mới sanh có được tiền gì hông?', /tinh 3tr5, /trogiup",
 }
 
 
@@ -38,11 +45,11 @@ async def load_demo(today: date, *, session: AsyncSession) -> bool:
     return True
 
 
-async def demo_member(who: str, *, session: AsyncSession) -> Member:
-    """The console user for `--as who`, created on first use."""
+async def demo_member(who: str, *, session: AsyncSession) -> Member | None:
+    """The console user for `--as who`, created on first use (a resident: none)."""
     user_id, name, role, code = DEMO_USERS[who]
     member = await member_of("console", user_id, session=session)
-    if member is None:
+    if member is None and role is not None:
         unit = await unit_by_code(code, session=session)
         member = Member(platform="console", user_id=user_id, display_name=name, role=role,
                         unit_id=unit.id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import click
 from sqlmodel import select
@@ -43,8 +44,12 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
                 figures = await rollup(unit, week.end, session=session)
                 reply = board_reply(board(figures, unit.id), app.boards, app.render)
                 click.echo(reply.text)
-                click.echo(f"\n[chart: PNG, {len(reply.image or b'')} bytes; week {week.label}; "
-                           "dry run, nothing queued]")
+                chart = "none"
+                if reply.image:  # saved in the current directory, so it can be opened
+                    path = Path.cwd() / f"leaderboard-{unit.code}-{week.label}.png"
+                    path.write_bytes(reply.image)
+                    chart = str(path)
+                click.echo(f"\n[chart: {chart}; week {week.label}; dry run, nothing queued]")
                 return
             links = list(await session.exec(select(ChatLink).where(
                 ChatLink.unit_id == unit.id, ChatLink.active)))

@@ -97,3 +97,36 @@ def test_first_admin_joins_with_an_admin_invite(tmp_path, monkeypatch):
     joined = runner.invoke(cli, ["console"], input=f"/thamgia {code}\n/trogiup\n")
     assert "quản trị viên của Thành phố Cần Thơ" in joined.output
     assert "Các lệnh của quản trị viên" in joined.output
+
+
+def test_console_demo_roles_images_flood_and_mentions(tmp_path, monkeypatch):
+    """A resident has no role; a pipe of many lines is not held to the flood limit; a chart
+    is saved to a file whose path is printed; a wrong code prints no log line; a mention in
+    a group is answered; each role's start-up line suggests commands it may use."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    lines = "/thamgia SAI-MA\n" + "/tiendo\n" * 25 + ":group lm\n@hamletbot tiến độ\n"
+    result = runner.invoke(cli, ["console", "--demo"], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "nhanh quá" not in result.output and "WARNING" not in result.output
+    assert result.output.count("Tiến độ Khu vực 1") == 26  # 25 commands and the mention
+    coordinator = runner.invoke(cli, ["console", "--demo", "--as", "coordinator"],
+                                input="/bxh\n")
+    assert "Try /tiendo, /bxh" in coordinator.output and "/dangky" not in \
+        coordinator.output.split("Try ")[1].split(";")[0]
+    saved = [line.split("[hình ảnh ")[1].rstrip("]") for line in coordinator.output.splitlines()
+             if "[hình ảnh " in line]
+    assert saved and all(open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for path in saved)
+    resident = runner.invoke(cli, ["console", "--demo", "--as", "resident"],
+                             input="bao 3 nguoi\n/dangky 5\n")
+    assert "Ghi nhận" not in resident.output and "Đã ghi nhận" not in resident.output
+    assert "(resident)" in resident.output
+
+
+def test_push_dry_run_saves_the_chart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    CliRunner().invoke(cli, ["console", "--demo"], input="")
+    result = CliRunner().invoke(cli, ["push", "leaderboard", "--unit", "LM", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    path = result.output.split("[chart: ")[1].split(";")[0]
+    assert open(path, "rb").read(4) == b"\x89PNG"
