@@ -74,7 +74,7 @@ def make_tools(settings: Settings) -> Tools:
     """Read the templates, policy and FAQ data; a bad policy file stops start-up."""
     return Tools(render=make_renderer(), rules=rules_from(settings),
                  tz=settings.bot.tz, policy=load_policy(), faq=Faq.load(),
-                 boards=board_settings(settings))
+                 boards=board_settings(settings), web_url=settings.web.public_url)
 
 
 @asynccontextmanager

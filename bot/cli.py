@@ -15,6 +15,7 @@ from bot.config import ConfigError
 from bot.faq_cli import ask, faq_eval, make_faq_group
 from bot.faq_train import faq_train
 from bot.push_cli import outbox, push
+from bot.token_cli import token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -256,6 +257,7 @@ def telegram_set_webhook(ctx: click.Context) -> None:
 
 cli.add_command(push)
 cli.add_command(outbox)
+cli.add_command(token)
 
 
 def main() -> None:

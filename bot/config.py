@@ -120,6 +120,12 @@ class WebSettings(_Section):
     # A connection must send its request headers (and a webhook its body) within these.
     header_timeout_seconds: float = Field(10.0, gt=0, le=300)
     body_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    # Signs the web dashboard's session cookies; unset, a random key per start (sessions
+    # then end at a restart and are not shared between instances).
+    session_secret_env: str = "HAMLETBOT_WEB_SECRET"
+
+    def session_secret(self) -> str | None:
+        return _secret(self.session_secret_env)
 
     @field_validator("public_url")
     @classmethod

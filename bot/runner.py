@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.app import App, running_app
 from bot.channels import Channel
 from bot.config import Settings
+from bot.dashboard import add_dashboard
 from bot.delivery import DeliveryPolicy
 from bot.inbox import Inbox, durable_handler
 from bot.scheduler import Jobs, Scheduler
@@ -63,6 +64,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await inbox.open()
         add_health_routes(web_app, app, lambda: {c.name: c in started for c in channels},
                           inbox)
+        add_dashboard(web_app, app)
         web_runner = await start_web(web_app, settings.web)
         replaying = asyncio.create_task(inbox.run())
         try:

@@ -39,6 +39,7 @@ class Tools:
     policy: Policy  # the dated policy figures
     faq: Faq  # the FAQ matcher and answer catalogue
     boards: BoardSettings  # leaderboard layout, and what draws its chart
+    web_url: str  # web.public_url: where /web's links point ("": the dashboard is off)
 
 
 @dataclass

@@ -88,7 +88,7 @@ class _Labels:
 
 def _summary(sheet: Worksheet, tree: Rollup, months: dict, labels: _Labels) -> None:
     sheet.append(labels.summary)
-    for unit_id in _depth_first(tree):
+    for unit_id in depth_first(tree):
         info = tree.units[unit_id]
         for programme, figures in tree.figures(unit_id).items():
             sheet.append([info.code, info.name, labels.level.get(info.kind, info.kind),
@@ -111,7 +111,7 @@ def _ledger(sheet: Worksheet, tree: Rollup, entries: list, labels: _Labels, tz: 
     _finish(sheet, {1: DAY, 5: INTEGER, 9: MOMENT}, freeze="A2")
 
 
-def _depth_first(tree: Rollup) -> list[int]:
+def depth_first(tree: Rollup) -> list[int]:
     """The root, then each child followed by its own children, by name."""
     root = next(uid for uid, info in tree.units.items() if info.parent_id not in tree.units)
     order, stack = [], [root]

@@ -5,7 +5,7 @@ a handler, and its templates (its help line is a macro in templates/_help.j2).
 from __future__ import annotations
 
 from handlers import (admin, calculator, export, faq, leaderboard, onboarding, progress,
-                      reporting)
+                      reporting, web)
 from handlers.access import (COORDINATORS, GROUP, HERE, LINKED_OR_OWN, MEMBERS,
                              OWN_GROUP, PRIVATE, STAFF, Command, Handler, UnitArg)
 from handlers.context import Context
@@ -51,6 +51,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("thanhvien", admin.members, aliases=("tv",), unit=NAMED_OR_OWN, help="thanhvien",
             **COORDINATORS_PRIVATE),
     Command("roi", admin.leave, aliases=("roidi", "nghi"), roles=MEMBERS, help="roi"),
+    Command("web", web.web_link, aliases=("trangweb",), roles=MEMBERS, where=(PRIVATE,),
+            help="web"),
     Command("hoi", faq.ask, help="hoi"),
     Command("tinh", calculator.calculate, help="tinh"),
     Command("trogiup", show_help, aliases=("help", "menu"), bare=r"^(tro giup|trogiup)\s*$"),

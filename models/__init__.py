@@ -9,8 +9,10 @@ from models.members import ChatLink, Invite, Member
 from models.outbox import Outbox
 from models.processed import PendingChoice, ProcessedMessage
 from models.units import Target, Unit
+from models.web_access import ApiToken, WebLink, WebSession
 
 __all__ = [
-    "ChatLink", "FaqLog", "Invite", "JoinAttempt", "Member", "Outbox", "PendingChoice",
+    "ApiToken", "ChatLink", "FaqLog", "Invite", "JoinAttempt", "Member", "Outbox", "PendingChoice",
     "ProcessedMessage", "Report", "Target", "Unit",
+    "WebLink", "WebSession",
 ]

@@ -1,0 +1,74 @@
+"""What the web dashboard reads besides the roll-up: who reports, the year day by day, and
+the ledger filtered for an audit. Scopes are unit ids from the roll-up's tree."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.ledger import Report
+from models.members import Member
+from models.units import Unit
+
+
+async def staffed_hamlets(hamlet_ids: list[int], *, session: AsyncSession) -> set[int]:
+    """Hamlets with at least one active staff member."""
+    rows = await session.exec(select(Member.unit_id).distinct().where(
+        Member.unit_id.in_(hamlet_ids), Member.active, Member.role == "staff"))
+    return set(rows)
+
+
+async def report_days(hamlet_ids: list[int], since: date, until: date,
+                      *, session: AsyncSession) -> set[tuple[int, date]]:
+    """(hamlet, day) for each day a hamlet sent a report (undos and corrections are not
+    reports; a baseline import is not either)."""
+    rows = await session.exec(
+        select(Report.unit_id, Report.local_date).distinct()
+        .where(Report.unit_id.in_(hamlet_ids), Report.kind == "report",
+               Report.local_date >= since, Report.local_date <= until))
+    return {(unit_id, day) for unit_id, day in rows}
+
+
+async def daily_sums(unit_ids: list[int], since: date, until: date,
+                     *, session: AsyncSession) -> list[tuple[str, date, int]]:
+    """(programme, day, sum of entries) over the units, every entry kind included: the
+    running total of these is the achieved figure."""
+    rows = await session.exec(
+        select(Report.programme, Report.local_date, func.sum(Report.count))
+        .where(Report.unit_id.in_(unit_ids), Report.local_date >= since,
+               Report.local_date <= until)
+        .group_by(Report.programme, Report.local_date))
+    return [(programme, day, int(total or 0)) for programme, day, total in rows]
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    since: date
+    until: date
+    programme: str | None = None
+    kind: str | None = None
+
+
+async def ledger_page(unit_ids: list[int], wanted: LedgerFilter, *, offset: int, limit: int,
+                      session: AsyncSession) -> tuple[list[tuple[Report, str, str | None]], int, int]:
+    """Entries (with unit name and who recorded them), newest first, the number of entries
+    and their sum under the filter."""
+    conditions = [Report.unit_id.in_(unit_ids), Report.local_date >= wanted.since,
+                  Report.local_date <= wanted.until]
+    if wanted.programme:
+        conditions.append(Report.programme == wanted.programme)
+    if wanted.kind:
+        conditions.append(Report.kind == wanted.kind)
+    count, total = (await session.exec(
+        select(func.count(Report.id), func.coalesce(func.sum(Report.count), 0))
+        .where(*conditions))).one()
+    rows = await session.exec(
+        select(Report, Unit.name, Member.display_name)
+        .join(Unit, Unit.id == Report.unit_id)
+        .join(Member, Member.id == Report.member_id, isouter=True)
+        .where(*conditions).order_by(Report.local_date.desc(), Report.id.desc())
+        .offset(offset).limit(limit))
+    return [(entry, unit, who) for entry, unit, who in rows], int(count), int(total)
