@@ -11,7 +11,8 @@ from models.progress import Progress
 
 # The FAQ and calculator templates need the dated policy figures; their own tests render
 # each one on both sides of every change date (tests/test_faq_templates.py, test_calculator.py).
-ELSEWHERE = ("faq/", "calc/", "leaderboard/", "reminder/", "outbox/")  # + test_leaderboard.py
+ELSEWHERE = ("faq/", "calc/", "leaderboard/", "reminder/", "outbox/",  # + test_leaderboard.py
+             "web/")  # every page and message: tests/test_dashboard*.py
 
 unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1")
 ROWS = [Progress("bhxh_tn", 1215, 1509), Progress("bhyt", 52000, 50000)]

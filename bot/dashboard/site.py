@@ -21,7 +21,7 @@ from models.members import Member
 from models.units import Unit, unit_by_code
 from models.web_access import consume_link, end_session, open_session
 
-STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static" / "web"
+STATIC_DIR = Path(__file__).resolve().parent / "static"  # package data: CSS and JS
 HEADERS = {  # pages carry a unit's figures and names: never cached, framed or referred
     "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
