@@ -2,6 +2,7 @@
 leaderboard, the ledger, and downloads."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date
@@ -67,8 +68,9 @@ def guarded(handler):
 async def overview(ctx: PageContext) -> web.Response:
     year = _year(ctx)
     tree = await year_tree(ctx.unit, year, ctx.today, session=ctx.session)
-    own, children = await rows(tree, ctx.unit.id, session=ctx.session)
-    ends, series = await weekly_totals(tree, session=ctx.session)
+    async with ctx.site.app.sessions() as other:  # the two reads run side by side
+        (own, children), (ends, series) = await asyncio.gather(
+            rows(tree, ctx.unit.id, session=ctx.session), weekly_totals(tree, session=other))
     charts = {p: trend(ends, series[p], own.figures[p].target) for p in PROGRAMMES}
     return await _page(ctx, "overview.html", "overview", year, own=own, children=children,
                        charts=charts, week=Week.containing(tree.last_day))
