@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.dashboard import add_dashboard
-from bot.web import make_web_app
 from models.members import member_of
 from models.web_access import create_token, revoke_token
 from tests.conftest import add_member
-
-
-@pytest.fixture
-async def client(demo):
-    web_app = make_web_app()
-    add_dashboard(web_app, demo)
-    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
-        yield client
+from tests.test_dashboard import client  # noqa: F401  (a fixture)
 
 
 async def token_for(app, user_id: str, role: str, unit: str = "CT") -> str:

@@ -102,7 +102,7 @@ async def test_a_coordinator_drills_down_and_the_figures_match_the_ledger(
         server, demo, clock, browser, shots):
     await add_member(demo, "u-city", "coordinator", "CT", name="Anh Minh")
     link = await link_of(Person(demo, clock, "u-city"))
-    page = await browser.new_page(viewport={"width": 1200, "height": 900})
+    page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
     await open_link(page, link)
     assert page.url == f"{ORIGIN}/web/u/CT"
     assert await page.locator("h1").inner_text() == "Thành phố Cần Thơ"
@@ -140,7 +140,7 @@ async def test_a_coordinator_drills_down_and_the_figures_match_the_ledger(
     await page.goto(f"{ORIGIN}/web/u/CT/heatmap")
     await page.screenshot(path=shots / "heatmap-city.png", full_page=True)
 
-    phone = await browser.new_page(viewport={"width": 390, "height": 844},
+    phone = await browser.new_page(viewport={"width": 390, "height": 844}, locale="vi-VN",
                                    device_scale_factor=2, is_mobile=True)
     await open_link(phone, await link_of(Person(demo, clock, "u-city")))
     await phone.goto(f"{ORIGIN}/web/u/LM")
