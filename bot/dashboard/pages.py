@@ -15,7 +15,9 @@ from bot.dashboard.views import as_of, heatmap, path_to, rows, weekly_totals, ye
 from handlers.export import depth_first, export_workbook, file_name
 from models.base import as_utc
 from models.dashboard import LedgerFilter, ledger_page
-from models.leaderboard import Week, load_tree
+from models.leaderboard import board as ranked
+from models.rollup import rollup
+from models.weeks import Week
 from models.ledger import ENTRY_KINDS
 from models.units import PROGRAMMES, subtree_ids, unit_by_code
 
@@ -73,7 +75,7 @@ async def overview(ctx: PageContext) -> web.Response:
             rows(tree, ctx.unit.id, session=ctx.session), weekly_totals(tree, session=other))
     charts = {p: trend(ends, series[p], own.figures[p].target) for p in PROGRAMMES}
     return await _page(ctx, "overview.html", "overview", year, own=own, children=children,
-                       charts=charts, week=Week.containing(tree.last_day))
+                       charts=charts, week=tree.week)
 
 
 @guarded
@@ -94,9 +96,9 @@ async def board(ctx: PageContext) -> web.Response:
         raise BadInput("bad_week", typed) from None
     if week.start > ctx.today or week.year < 2000:
         raise BadInput("bad_week", typed)
-    tree = await load_tree(week, session=ctx.session, root=ctx.unit)
-    return await _page(ctx, "board.html", "board", week.year, board=tree.board(ctx.unit.id),
-                       week=week, last=last)
+    figures = await rollup(ctx.unit, week.end, session=ctx.session)
+    return await _page(ctx, "board.html", "board", week.year,
+                       board=ranked(figures, ctx.unit.id), week=week, last=last)
 
 
 @guarded

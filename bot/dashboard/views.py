@@ -1,5 +1,5 @@
-"""The figures each page shows, read through the bot's own roll-up (models/leaderboard.py)
-and the dashboard's queries (models/dashboard.py). Pages and the JSON feed share these."""
+"""The figures each page shows, read through the bot's own roll-up (models/rollup.py) and
+the dashboard's queries (models/dashboard.py). Pages and the JSON feed share these."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,8 +10,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.dashboard import daily_sums, report_days, staffed_hamlets
-from models.leaderboard import Figures, Tree, UnitInfo, Week, load_tree
+from models.rollup import Figures, Rollup, UnitInfo, rollup
 from models.units import PROGRAMMES, Unit
+from models.weeks import Week
 
 HEATMAP_WEEKS = 12
 
@@ -21,9 +22,8 @@ def as_of(year: int, today: date) -> date:
     return today if year >= today.year else date(year, 12, 31)
 
 
-async def year_tree(unit: Unit, year: int, today: date, *, session: AsyncSession) -> Tree:
-    until = as_of(year, today)
-    return await load_tree(Week.containing(until), session=session, root=unit, until=until)
+async def year_tree(unit: Unit, year: int, today: date, *, session: AsyncSession) -> Rollup:
+    return await rollup(unit, as_of(year, today), session=session)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Row:
     completeness: Completeness
 
 
-def _top_below(tree: Tree, unit_id: int) -> dict[int, int]:
+def _top_below(tree: Rollup, unit_id: int) -> dict[int, int]:
     """Each hamlet of the tree → the child of `unit_id` it lies under (itself for a hamlet)."""
     top = {}
     for info in tree.units.values():
@@ -57,12 +57,12 @@ def _top_below(tree: Tree, unit_id: int) -> dict[int, int]:
     return top
 
 
-async def rows(tree: Tree, unit_id: int, *, session: AsyncSession) -> tuple[Row, list[Row]]:
+async def rows(tree: Rollup, unit_id: int, *, session: AsyncSession) -> tuple[Row, list[Row]]:
     """The unit's row and its children's, with this week's reporting completeness."""
     top = _top_below(tree, unit_id)
-    week = Week.containing(tree.last_day)
+    week = Week.containing(tree.as_of)
     staffed = await staffed_hamlets(list(top), session=session)
-    reported = {h for h, _ in await report_days(list(top), week.start, tree.last_day,
+    reported = {h for h, _ in await report_days(list(top), week.start, tree.as_of,
                                                 session=session)}
 
     under = _group(top)
@@ -83,10 +83,10 @@ def _group(top: dict[int, int]) -> dict[int, list[int]]:
     return under
 
 
-async def weekly_totals(tree: Tree, *, session: AsyncSession) -> tuple[list[date], dict[str, list[int]]]:
+async def weekly_totals(tree: Rollup, *, session: AsyncSession) -> tuple[list[date], dict[str, list[int]]]:
     """The Sundays of the year up to the tree's last day (that day for the last point) and,
     per programme, the achieved figure at each: the running sum of the ledger."""
-    jan1, until = date(tree.year, 1, 1), tree.last_day
+    jan1, until = date(tree.year, 1, 1), tree.as_of
     ends, day = [], Week.containing(jan1).end
     while day < until:
         ends.append(day)
@@ -114,17 +114,17 @@ class HeatRow:
     cells: list[Completeness]  # one per week, oldest first
 
 
-async def heatmap(tree: Tree, unit_id: int, *, session: AsyncSession
+async def heatmap(tree: Rollup, unit_id: int, *, session: AsyncSession
                   ) -> tuple[list[Week], list[HeatRow]]:
     """Per child (the hamlet itself for a hamlet) and week: hamlets that reported / hamlets
     with staff, over the last HEATMAP_WEEKS weeks."""
-    last = Week.containing(tree.last_day)
+    last = Week.containing(tree.as_of)
     weeks = [Week(last.start - timedelta(days=7 * n)) for n in range(HEATMAP_WEEKS - 1, -1, -1)]
     top = _top_below(tree, unit_id)
     staffed = await staffed_hamlets(list(top), session=session)
     index = {w.start: i for i, w in enumerate(weeks)}
     seen = {(h, index[Week.containing(day).start]) for h, day in await report_days(
-        list(top), weeks[0].start, tree.last_day, session=session)}
+        list(top), weeks[0].start, tree.as_of, session=session)}
     under = _group(top)
     out = []
     for uid in tree.children.get(unit_id) or [unit_id]:
