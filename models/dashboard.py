@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.ledger import Report
+from models.ledger import Report, day_for_scans
 from models.members import Member
 from models.units import Unit
 
@@ -25,31 +25,24 @@ async def report_days(hamlet_ids: list[int], since: date, until: date,
                       *, session: AsyncSession) -> set[tuple[int, date]]:
     """(hamlet, day) for each day a hamlet sent a report (undos and corrections are not
     reports; a baseline import is not either)."""
+    day = day_for_scans(session)
     rows = await session.exec(
         select(Report.unit_id, Report.local_date).distinct()
-        .where(Report.unit_id.in_(hamlet_ids), Report.kind == "report",
-               _unindexed_day(session) >= since, _unindexed_day(session) <= until))
-    return {(unit_id, day) for unit_id, day in rows}
-
-
-def _unindexed_day(session: AsyncSession):
-    """Report.local_date, on SQLite wrapped so the planner walks ix_report_rollup per unit
-    (a city's share of the ledger) instead of the date index (the whole ledger's year)."""
-    if session.bind.dialect.name == "sqlite":
-        return func.coalesce(Report.local_date, Report.local_date)
-    return Report.local_date
+        .where(Report.unit_id.in_(hamlet_ids), Report.kind == "report", day >= since,
+               day <= until))
+    return {(unit_id, when) for unit_id, when in rows}
 
 
 async def daily_sums(unit_ids: list[int], since: date, until: date,
                      *, session: AsyncSession) -> list[tuple[str, date, int]]:
     """(programme, day, sum of entries) over the units, every entry kind included: the
     running total of these is the achieved figure."""
-    day = _unindexed_day(session)
+    day = day_for_scans(session)
     rows = await session.exec(
         select(Report.programme, Report.local_date, func.sum(Report.count))
         .where(Report.unit_id.in_(unit_ids), day >= since, day <= until)
         .group_by(Report.programme, Report.local_date))
-    return [(programme, day, int(total or 0)) for programme, day, total in rows]
+    return [(programme, when, int(total or 0)) for programme, when, total in rows]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, func
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +33,16 @@ class Report(SQLModel, table=True):
     kind: str = Field(default="report", max_length=16)
     reverses_id: int | None = Field(default=None, foreign_key="report.id")
     note: str | None = Field(default=None, max_length=300)
+
+
+def day_for_scans(session: AsyncSession):
+    """Report.local_date for a date range over many units' entries. On SQLite, wrapped in
+    coalesce() so the planner walks ix_report_rollup rather than the date index with a row
+    lookup per entry; PostgreSQL plans well on the bare column (and misestimates the rows
+    behind coalesce(), then sorts on disk)."""
+    if session.bind.dialect.name == "sqlite":
+        return func.coalesce(Report.local_date, Report.local_date)
+    return Report.local_date
 
 
 async def entries_of_message(message_ref: str, *, session: AsyncSession) -> list[Report]:

@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, func, literal, literal_column, union_all
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.ledger import Report
+from models.ledger import Report, day_for_scans
 from models.units import PROGRAMMES, Target, Unit
 from models.weeks import Week
 
@@ -167,11 +167,7 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
                      literal_column("0"), literal_column("0")).where(Target.year == result.year)
     if scope is None:
         # The whole year is most of the ledger: scan ix_report_rollup in GROUP BY order.
-        # On SQLite, coalesce() keeps the planner from choosing the date index and a row
-        # lookup per entry; PostgreSQL plans well on the bare column (and misestimates
-        # the rows behind coalesce(), then sorts on disk).
-        day = (func.coalesce(Report.local_date, Report.local_date)
-               if session.bind.dialect.name == "sqlite" else Report.local_date)
+        day = day_for_scans(session)
         sums = sums.where(day >= min(jan1, pace_from), day <= as_of)
     else:
         sums = sums.where(Report.unit_id.in_(scope), Report.local_date >= min(jan1, pace_from),
