@@ -10,26 +10,18 @@ from datetime import date
 from aiohttp import web
 
 from bot.dashboard.charts import trend
-from bot.dashboard.site import PageContext
+from bot.dashboard.site import BadInput, PageContext
 from bot.dashboard.views import as_of, heatmap, path_to, rows, weekly_totals, year_tree
 from handlers.export import depth_first, export_workbook, file_name
 from models.base import as_utc
 from models.dashboard import LedgerFilter, ledger_page
 from models.leaderboard import board as ranked
-from models.rollup import rollup
-from models.weeks import Week
 from models.ledger import ENTRY_KINDS
+from models.rollup import rollup
 from models.units import PROGRAMMES, subtree_ids, unit_by_code
+from models.weeks import Week
 
 LEDGER_PAGE = 50
-
-
-class BadInput(Exception):
-    """A query parameter the page cannot use; the page says which (templates/web/message)."""
-
-    def __init__(self, name: str, typed: str) -> None:
-        super().__init__(name)
-        self.name, self.typed = name, typed[:30]
 
 
 def _year(ctx: PageContext) -> int:
@@ -57,16 +49,6 @@ async def _page(ctx: PageContext, template: str, section: str, year: int, **data
                          programmes=PROGRAMMES, **data)
 
 
-def guarded(handler):
-    async def serve(ctx: PageContext) -> web.StreamResponse:
-        try:
-            return await handler(ctx)
-        except BadInput as bad:
-            return ctx.site.message(bad.name, 400, typed=bad.typed, unit=ctx.unit)
-    return serve
-
-
-@guarded
 async def overview(ctx: PageContext) -> web.Response:
     year = _year(ctx)
     tree = await year_tree(ctx.unit, year, ctx.today, session=ctx.session)
@@ -78,7 +60,6 @@ async def overview(ctx: PageContext) -> web.Response:
                        charts=charts, week=tree.week)
 
 
-@guarded
 async def reporting(ctx: PageContext) -> web.Response:
     year = _year(ctx)
     tree = await year_tree(ctx.unit, year, ctx.today, session=ctx.session)
@@ -86,7 +67,6 @@ async def reporting(ctx: PageContext) -> web.Response:
     return await _page(ctx, "heatmap.html", "heatmap", year, weeks=weeks, heat=heat)
 
 
-@guarded
 async def board(ctx: PageContext) -> web.Response:
     last = Week.containing(ctx.today).previous()
     typed = ctx.request.query.get("week", "")
@@ -101,7 +81,6 @@ async def board(ctx: PageContext) -> web.Response:
                        board=ranked(figures, ctx.unit.id), week=week, last=last)
 
 
-@guarded
 async def ledger(ctx: PageContext) -> web.Response:
     query = ctx.request.query
     year = _year(ctx)
@@ -126,12 +105,10 @@ async def ledger(ctx: PageContext) -> web.Response:
                        pages=max(1, -(-count // LEDGER_PAGE)), kinds=ENTRY_KINDS)
 
 
-@guarded
 async def downloads(ctx: PageContext) -> web.Response:
     return await _page(ctx, "downloads.html", "downloads", _year(ctx))
 
 
-@guarded
 async def xlsx(ctx: PageContext) -> web.Response:
     """The file /xuat sends, built by the same code."""
     year = _year(ctx)
@@ -142,7 +119,6 @@ async def xlsx(ctx: PageContext) -> web.Response:
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@guarded
 async def summary_csv(ctx: PageContext) -> web.Response:
     """One row per unit of the subtree and programme, as the first sheet of the XLSX."""
     year = _year(ctx)

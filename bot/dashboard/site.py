@@ -96,6 +96,14 @@ class Site:
         raise web.HTTPSeeOther(f"/web/u/{home.code}")
 
 
+class BadInput(Exception):
+    """A query parameter the page cannot use; the page says which (templates/web/message)."""
+
+    def __init__(self, name: str, typed: str) -> None:
+        super().__init__(name)
+        self.name, self.typed = name, typed[:30]
+
+
 @dataclass
 class PageContext:
     request: web.Request
@@ -110,7 +118,8 @@ PageHandler = Callable[[PageContext], Awaitable[web.StreamResponse]]
 
 
 def unit_page(site: Site, handler: PageHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Every page of a unit: a live session, a known unit, inside the viewer's subtree."""
+    """Every page of a unit: a live session, a known unit, inside the viewer's subtree;
+    a bad query parameter is answered with a page that names it."""
 
     @wraps(handler)
     async def serve(request: web.Request) -> web.StreamResponse:
@@ -124,7 +133,10 @@ def unit_page(site: Site, handler: PageHandler) -> Callable[[web.Request], Await
                 return site.message("unknown_unit", 404, code=request.match_info["code"][:30])
             if not await may_see(viewer.member, unit, session=session):
                 return site.message("outside", 403, code=unit.code)
-            return await handler(PageContext(request, site, session, viewer.member, unit,
-                                             site.today()))
+            try:
+                return await handler(PageContext(request, site, session, viewer.member, unit,
+                                                 site.today()))
+            except BadInput as bad:
+                return site.message(bad.name, 400, typed=bad.typed, unit=unit)
 
     return serve
