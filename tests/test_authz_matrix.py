@@ -49,6 +49,7 @@ FAQ, CALC, CANCELLED = "Lương hưu khi đóng BHXH tự nguyện", "đóng 22%
 LINKED = "Đã liên kết nhóm này với Khu vực 1 (Long Mỹ)"
 LINK_TAKEN = "Nhóm này đang liên kết với Phường Ô Môn"
 LEAVE = "Anh/chị chắc chứ?"
+WEB_OFF = "Bảng theo dõi trên web chưa được bật"
 
 
 def gate(row: Command, role: str, place: str) -> str | None:
@@ -108,6 +109,8 @@ def admitted(role: str) -> dict[str, tuple[str, tuple[str, str, str, str]]]:
         "moi": ("/moi staff LM-KV2", private_tool("Mã mời cán bộ ấp của Khu vực 2")),
         "thanhvien": ("/thanhvien", private_tool("Thành viên của")),
         "roi": ("/roi", same(GATE if role == "none" else LEAVE)),
+        # no web.public_url in these settings: members are told the dashboard is off
+        "web": ("/web", same(GATE) if role == "none" else (WEB_OFF, GATE, GATE, GATE)),
     }
 
 
