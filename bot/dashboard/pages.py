@@ -114,7 +114,7 @@ async def xlsx(ctx: PageContext) -> web.Response:
     year = _year(ctx)
     app = ctx.site.app
     data = await export_workbook(ctx.unit, year, today=ctx.today, tz=app.tz,
-                                 session=ctx.session, render=app.dispatcher.render)
+                                 session=ctx.session, render=app.render)
     return _file(data, file_name(ctx.unit, year),
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -122,7 +122,7 @@ async def xlsx(ctx: PageContext) -> web.Response:
 async def summary_csv(ctx: PageContext) -> web.Response:
     """One row per unit of the subtree and programme, as the first sheet of the XLSX."""
     year = _year(ctx)
-    render = ctx.site.app.dispatcher.render
+    render = ctx.site.app.render
     tree = await year_tree(ctx.unit, year, ctx.today, session=ctx.session)
     out = io.StringIO()
     writer = csv.writer(out)
