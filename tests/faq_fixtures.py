@@ -50,4 +50,4 @@ async def db_session() -> AsyncIterator[AsyncSession]:
 def context(session: AsyncSession, day: date, command: str, args: str) -> Context:
     return Context(session=session, member=None, home=None, chat_unit=None, rules=Rules(),
                    now=noon(day), render=RENDER, command=command, args=args, policy=POLICY,
-                   tz=HCM, faq=FAQ, boards=BoardSettings(), unit=None)
+                   tz=HCM, faq=FAQ, boards=BoardSettings(), unit=None, web_url="")
