@@ -130,7 +130,9 @@ async def require_inside(ctx: Context, unit: Unit, *, below: bool = False) -> No
     inside = await is_within(unit.id, member.unit_id, session=ctx.session)
     if member.role == "staff" and not inside:
         raise Refusal("admin/own_hamlet_only.j2", home=ctx.home)
-    if not inside or (below and unit.id == member.unit_id):
+    if below and unit.id == member.unit_id:
+        raise Refusal("admin/only_below.j2", home=ctx.home)
+    if not inside:
         raise Refusal("admin/outside.j2", unit=unit, home=ctx.home)
 
 

@@ -148,7 +148,9 @@ async def members(msg: Incoming, ctx: Context) -> list[Reply]:
     """/thanhvien [MÃ]: the members of a unit and the units under it, with their numbers."""
     unit = ctx.unit
     rows = await members_in(await subtree_ids(unit, session=ctx.session), session=ctx.session)
-    listed = [dict(id=m.id, name=m.display_name, role=m.role, unit_name=u.name) for m, u in rows]
+    # In the order of their numbers (the ones /roi takes)
+    listed = [dict(id=m.id, name=m.display_name, role=m.role, unit_name=u.name)
+              for m, u in sorted(rows, key=lambda row: row[0].id)]
     return ctx.reply("admin/members.j2", unit=unit, members=listed)
 
 

@@ -24,6 +24,7 @@ from handlers.types import Document, Incoming, Reply
 from models.base import as_utc
 from models.rollup import Rollup, monthly_gains, rollup
 from models.ledger import ENTRY_KINDS, ledger_of
+from models.progress import unit_progress
 from models.units import KINDS, PROGRAMMES, Unit
 
 MONTHS = range(1, 13)
@@ -44,6 +45,9 @@ async def export(msg: Incoming, ctx: Context) -> list[Reply]:
             if not 2000 <= int(word[:5]) <= year + 1:
                 return ctx.reply("export/bad_year.j2", bad=word[:6], unit=ctx.home, year=year)
             year = int(word)
+    rows = await unit_progress(unit, year, session=ctx.session)
+    if not any(r.achieved or r.target for r in rows):
+        return ctx.reply("export/no_data.j2", unit=unit, year=year)
     data = await export_workbook(unit, year, today=ctx.local_now.date(), tz=ctx.tz,
                                  session=ctx.session, render=ctx.render)
     return [Reply(ctx.render("export/sent.j2", unit=unit, year=year),

@@ -54,7 +54,7 @@ AUTHORISATION = [
     ("coordinator", "below", "/moi staff LM-KV2", ALLOWED["/moi"]),
     ("coordinator", "sibling", "/moi staff OM-TH", OUTSIDE),
     ("coordinator", "below", "/moi coordinator LM-KV2", ALLOWED["/moi"]),
-    ("coordinator", "own", "/moi coordinator LM", OUTSIDE),  # a peer: only from above
+    ("coordinator", "own", "/moi coordinator LM", "chỉ mời người cho các đơn vị trực thuộc"),  # a peer
     ("coordinator", "above", "/moi coordinator CT", OUTSIDE),
     ("coordinator", "own", "/thanhvien", ALLOWED["/thanhvien"]),
     ("coordinator", "sibling", "/thanhvien OM", OUTSIDE),
@@ -304,3 +304,19 @@ async def test_coordinators_commands_answer_anything(coordinator, command, args,
     assert replies and all(r.text.strip() and "{{" not in r.text for r in replies)
     if not any("Đã sửa" in r.text for r in replies):
         assert await ledger_rows(coordinator.app) == before
+
+
+async def test_members_are_listed_in_the_order_of_their_numbers(cast):
+    # members of several hamlets, joined in an order unlike their units' names
+    for user_id, code in (("u-b", "LM-KV3"), ("u-c", "LM-KV1"), ("u-d", "LM-KV2")):
+        await add_member(cast["admin"].app, user_id, "staff", code, name=f"Cán bộ {user_id}")
+    lines = [line for line in (await cast["admin"].say("/thanhvien LM")).splitlines()
+             if line[:1].isdigit()]
+    numbers = [int(line.split(".")[0]) for line in lines]
+    assert len(numbers) >= 4 and numbers == sorted(numbers)
+
+
+async def test_export_of_a_year_without_data_says_so(coordinator):
+    replies = await coordinator.deliver(coordinator.message("/xuat 2025"))
+    assert "chưa có số liệu nào cho năm 2025" in replies[0].text
+    assert replies[0].document is None
