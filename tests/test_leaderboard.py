@@ -180,3 +180,14 @@ async def test_whole_tree_pass_equals_the_subtree_pass(app):
         x = await unit_by_code("X", session=session)
         whole = board(await rollup(None, W47.end, session=session), x.id)
     assert whole == await board_of(app)
+
+
+async def test_pace_wording_says_how_many_times_the_current_pace_is_needed(coordinator):
+    await coordinator.say("/bxh")  # nothing reported: the pace is zero
+    for _ in range(2):
+        await coordinator.say("/suachua LM-KV1 bhxh +9 bổ sung")
+        await coordinator.say("1")
+    board = await coordinator.say("/bxh")
+    line = next(line for line in board.splitlines() if line.startswith("Giữ nhịp"))
+    assert "tăng tốc thêm một chút" not in line
+    assert "lần nhịp hiện nay" in line or "chưa có thêm người nào" in line, line
