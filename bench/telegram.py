@@ -63,7 +63,8 @@ async def bare_ptb(fake: FakeTelegram, updates: int, chats: int) -> float:
 async def hamletbot(fake: FakeTelegram, updates: int, chats: int) -> float:
     async with staffed_demo("telegram", (str(5000 + i) for i in range(chats))) as app:
         channel = TelegramChannel(token=TOKEN, sessions=app.sessions, clock=app.clock,
-                                  base_url=fake.base_url, poll_timeout=5)
+                                  log_guard=app.log_guard, base_url=fake.base_url,
+                                  poll_timeout=5)
         await channel.start(message_handler(channel, app.dispatcher, app.sessions,
                                             app.clock))
         try:

@@ -15,6 +15,7 @@ from bot.chart import draw_board
 from bot.config import Settings
 from bot.db import make_engine, make_sessions, migrate
 from bot.dispatch import Dispatcher
+from bot.logs import LogGuard
 from bot.metrics import Metrics
 from bot.render import make_renderer
 from handlers.context import Rules, Tools
@@ -41,6 +42,7 @@ class App:
     clock: Clock
     tools: Tools  # what handlers use: renderer, limits, time zone, policy, FAQ, boards
     metrics: Metrics
+    log_guard: LogGuard  # secrets and residents' numbers kept out of logs while the app runs
     dispatcher: Dispatcher
 
     @property
@@ -79,14 +81,18 @@ def make_tools(settings: Settings) -> Tools:
 
 @asynccontextmanager
 async def running_app(settings: Settings, clock: Clock = system_clock) -> AsyncIterator[App]:
-    """The app with its database migrated; the engine is disposed on exit."""
+    """The app with its database migrated; on exit the engine is disposed and the log guard
+    removed."""
     tools, metrics = make_tools(settings), Metrics()
+    tg, zalo = settings.telegram, settings.zalo
+    log_guard = LogGuard([tg.token(), tg.webhook_secret(), zalo.token(), zalo.webhook_secret()])
     engine = make_engine(settings.database.url)
     try:
-        await migrate(engine)
-        sessions = make_sessions(engine)
-        dispatcher = Dispatcher(sessions=sessions, tools=tools, clock=clock, metrics=metrics,
-                                serialize=engine.dialect.name == "sqlite")
-        yield App(settings, engine, sessions, clock, tools, metrics, dispatcher)
+        with log_guard.installed():
+            await migrate(engine)
+            sessions = make_sessions(engine)
+            dispatcher = Dispatcher(sessions=sessions, tools=tools, clock=clock,
+                                    metrics=metrics, serialize=engine.dialect.name == "sqlite")
+            yield App(settings, engine, sessions, clock, tools, metrics, log_guard, dispatcher)
     finally:
         await engine.dispose()

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator
 
 from bot.config import LoggingSettings
 from handlers.privacy import mask
@@ -33,7 +35,6 @@ def configure(settings: LoggingSettings) -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
     quiet_libraries()
-    protect_records()
 
 
 def quiet_libraries() -> None:
@@ -42,50 +43,69 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
-# Secrets (bot tokens) that must never reach a log line, whatever logger or handler wrote
-# it: Bot API URLs carry the token (PLATFORMS.md C, Telegram/Zalo "token in the URL path").
-_SECRETS: set[str] = set()
 REDACTED = "<redacted>"
-_protected = False
 
 
-def redact(text: str) -> str:
-    """Secrets replaced, and phone- or ID-like numbers masked (handlers/privacy.py)."""
-    for secret in _SECRETS:
-        text = text.replace(secret, REDACTED)
-    return mask(text)
-
-
-def redact_secret(secret: str) -> None:
-    """From now on every log record (message, arguments, traceback) has `secret` replaced.
+class LogGuard:
+    """Keeps secrets (bot tokens: Bot API URLs carry them, PLATFORMS.md C) and residents'
+    phone- or ID-like numbers (handlers/privacy.py) out of every log record, whatever logger
+    or handler wrote it: message, arguments and traceback.
 
     Done in the record factory rather than in a handler's filter so that it also holds for
-    handlers added later (pytest's caplog, a JSON handler) and for every library logger.
+    handlers added later (pytest's caplog, a JSON handler) and for every library logger. The
+    App owns one, installed while it runs (bot/app.py); channels add their tokens to it.
     """
-    if secret:
-        protect_records()
-        _SECRETS.add(secret)
 
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self.secrets = {s for s in secrets if s}
+        self._active = False
+        self._factory: Callable[..., logging.LogRecord] | None = None
+        self._previous: Callable[..., logging.LogRecord] | None = None
 
-def protect_records() -> None:
-    """Install the record factory that redacts every record (once per process)."""
-    global _protected
-    if _protected:
-        return
-    _protected = True
-    make_record = logging.getLogRecordFactory()
+    def add(self, secret: str | None) -> None:
+        if secret:
+            self.secrets.add(secret)
 
-    def redacting_record(*args, **kwargs) -> logging.LogRecord:
-        record = make_record(*args, **kwargs)
+    def redact(self, text: str) -> str:
+        """Secrets replaced, and phone- or ID-like numbers masked."""
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return mask(text)
+
+    def install(self) -> None:
+        self._previous = make_record = logging.getLogRecordFactory()
+        self._active = True
+
+        def redacting_record(*args, **kwargs) -> logging.LogRecord:
+            record = make_record(*args, **kwargs)
+            return self._clean(record) if self._active else record
+
+        self._factory = redacting_record
+        logging.setLogRecordFactory(redacting_record)
+
+    def remove(self) -> None:
+        """Stop redacting; the factory before comes back unless another was installed since
+        (then this one stays in the chain, passing records through)."""
+        self._active = False
+        if logging.getLogRecordFactory() is self._factory:
+            logging.setLogRecordFactory(self._previous)
+
+    @contextmanager
+    def installed(self) -> Iterator[LogGuard]:
+        self.install()
+        try:
+            yield self
+        finally:
+            self.remove()
+
+    def _clean(self, record: logging.LogRecord) -> logging.LogRecord:
         try:
             message = record.getMessage()
         except Exception:  # a malformed call: leave it to the handler to report
             return record
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        clean = redact(message)
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        clean = self.redact(message)
         if clean != message or record.args:
             record.msg, record.args = clean, ()
         return record
-
-    logging.setLogRecordFactory(redacting_record)

@@ -46,7 +46,7 @@ from bot.channels import (Misconfigured, OnMessage, PlatformError, RecipientGone
                           RetryableError)
 from bot.choices import pressed_choice
 from bot.config import ConfigError, Settings
-from bot.logs import redact, redact_secret
+from bot.logs import LogGuard
 from bot.planner import Capabilities, File, Part, Photo, Text, plan
 from bot.web import read_body, update_slot
 from handlers.types import Choice, Incoming, Reply
@@ -76,14 +76,15 @@ class TelegramChannel:
                                 photo="upload", documents="upload")
 
     def __init__(self, *, token: str, sessions: async_sessionmaker[AsyncSession],
-                 clock: Callable[[], datetime], mode: str = "polling",
+                 clock: Callable[[], datetime], log_guard: LogGuard, mode: str = "polling",
                  secret: str | None = None, web_app: web.Application | None = None,
                  base_url: str | None = None, poll_timeout: int = 10,
                  request_timeout: float | None = None,
                  poll_retry_seconds: float = POLL_RETRY_SECONDS) -> None:
         if mode == "webhook" and (not secret or web_app is None):
             raise ConfigError("telegram webhook mode needs the secret and the web server")
-        redact_secret(token)
+        log_guard.add(token)
+        self.log_guard = log_guard
         self.sessions, self.clock, self.mode = sessions, clock, mode
         self.poll_timeout = poll_timeout
         self.poll_retry = Backoff(poll_retry_seconds, max(poll_retry_seconds, POLL_RETRY_CAP))
@@ -116,7 +117,7 @@ class TelegramChannel:
             if self.mode == "polling":
                 await self.application.bot.delete_webhook()  # getUpdates refuses while one is set
         except TelegramError as exc:
-            raise platform_error(exc) from None
+            raise platform_error(exc, self.log_guard.redact) from None
         self._accepting = True
         if self.mode == "polling":
             self._polling = asyncio.create_task(self._poll())
@@ -148,7 +149,7 @@ class TelegramChannel:
                     await self._send(target, part, where)
                 where.pop("reply_parameters", None)  # only the first part answers the message
         except TelegramError as exc:
-            raise platform_error(exc) from None
+            raise platform_error(exc, self.log_guard.redact) from None
 
     # --- sending --------------------------------------------------------------------------
 
@@ -203,7 +204,8 @@ class TelegramChannel:
                 failures += 1
                 delay = self.poll_retry.delay(failures)
                 log.warning("telegram: getUpdates failed (%s); retrying in %.0f s",
-                            redact(f"{type(exc).__name__}: {exc.message}"), delay)
+                            self.log_guard.redact(f"{type(exc).__name__}: {exc.message}"),
+                            delay)
                 await asyncio.sleep(delay)
                 continue
             if not updates:
@@ -268,7 +270,7 @@ class TelegramChannel:
         try:
             await call
         except TelegramError as exc:
-            log.info("telegram: %s", redact(f"{type(exc).__name__}: {exc.message}"))
+            log.info("telegram: %s: %s", type(exc).__name__, exc.message)  # the App's LogGuard redacts
 
 
 def to_incoming(update: Update, *, bot_id: int, bot_username: str,
@@ -379,7 +381,7 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
                                  for c in choices])
 
 
-def platform_error(exc: TelegramError) -> PlatformError:
+def platform_error(exc: TelegramError, redact: Callable[[str], str]) -> PlatformError:
     """PTB's exception → the shared error the outbox acts on (PLATFORMS.md B.3)."""
     text = redact(f"telegram {type(exc).__name__}: {exc.message}")
     if isinstance(exc, RetryAfter):
@@ -474,13 +476,13 @@ async def set_webhook(settings: Settings) -> str:
         raise ConfigError("set-webhook needs the token, the webhook secret (environment "
                           f"variables {tg.token_env}, {tg.webhook_secret_env or '(unset)'}) "
                           "and web.public_url")
-    redact_secret(token)
     url = settings.web.public_url + WEBHOOK_PATH
-    try:
-        async with Bot(token, base_url=tg.base_url or "https://api.telegram.org/bot") as bot:
-            await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-    except TelegramError as exc:
-        raise platform_error(exc) from None
+    with LogGuard([token, secret]).installed() as guard:  # a CLI command: no App runs
+        try:
+            async with Bot(token, base_url=tg.base_url or "https://api.telegram.org/bot") as bot:
+                await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        except TelegramError as exc:
+            raise platform_error(exc, guard.redact) from None
     return url
 
 
@@ -492,5 +494,5 @@ def create(app, web_app: web.Application) -> TelegramChannel:
         raise ConfigError(f"telegram.token_env: environment variable {settings.token_env} "
                           "is not set")
     return TelegramChannel(token=token, sessions=app.sessions, clock=app.clock,
-                           mode=settings.mode, secret=settings.webhook_secret(),
+                           log_guard=app.log_guard, mode=settings.mode, secret=settings.webhook_secret(),
                            web_app=web_app, base_url=settings.base_url or None)

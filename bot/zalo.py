@@ -30,7 +30,7 @@ from bot.channels import Misconfigured, OnMessage, PlatformError, RetryableError
 from bot.choices import HINT_TEMPLATE
 from bot.config import ConfigError, Settings
 from bot.images import ImageStore
-from bot.logs import redact_secret
+from bot.logs import LogGuard
 from bot.planner import Capabilities, FileLink, Part, Photo, Text, plan
 from bot.render import make_renderer
 from bot.web import read_body, update_slot
@@ -93,7 +93,6 @@ class ZaloClient:
     def __init__(self, token: str, base_url: str, session: aiohttp.ClientSession, *,
                  timeout: float = 15) -> None:
         self._token = token
-        redact_secret(token)  # a second guard: also a library logging the URL is covered
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.timeout = timeout
@@ -400,6 +399,7 @@ class ZaloChannel:
 def create(app, web_app: web.Application) -> ZaloChannel:
     """The Zalo channel of the running app; its routes are added to the shared server."""
     settings: Settings = app.settings
+    app.log_guard.add(settings.zalo.token())  # also a library logging the URL is covered
     images = ImageStore(settings.web.public_url, clock=app.clock)
     if images.enabled:
         images.add_routes(web_app)
@@ -418,6 +418,12 @@ async def set_webhook(settings: Settings, *, delete: bool = False) -> str:
     if not token:
         raise ConfigError(f"zalo.token_env: environment variable {settings.zalo.token_env} "
                           "is not set")
+    # A CLI command, no App runs: its own guard, in case a library logs the URL.
+    with LogGuard([token]).installed():
+        return await _set_webhook(settings, token, delete=delete)
+
+
+async def _set_webhook(settings: Settings, token: str, *, delete: bool) -> str:
     async with aiohttp.ClientSession() as session:
         client = ZaloClient(token, settings.zalo.base_url, session)
         if delete:

@@ -99,10 +99,9 @@ async def test_a_correction_reason_with_a_number_is_refused(coordinator, reason)
 
 
 def test_log_records_are_masked_messages_and_tracebacks(caplog):
-    from bot.logs import protect_records
-    protect_records()
+    from bot.logs import LogGuard
     log = logging.getLogger("hamletbot.test")
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO), LogGuard().installed():
         log.info("reply was %s", "gọi 0912 345 678")
         try:
             raise ValueError("CCCD 079.123.456.789")

@@ -91,7 +91,7 @@ async def fake():
 async def channel(app, fake):
     """Started in webhook mode: no polling traffic among the recorded requests."""
     channel = TelegramChannel(token=TOKEN, sessions=app.sessions, clock=app.clock,
-                              mode="webhook", secret=SECRET, web_app=make_web_app(),
+                              log_guard=app.log_guard, mode="webhook", secret=SECRET, web_app=make_web_app(),
                               base_url=fake.base_url, request_timeout=0.5)
     await channel.start(lambda msg: asyncio.sleep(0))
     fake.forget()
@@ -183,7 +183,7 @@ async def test_chat_migrated_on_send_moves_the_link_and_resends(app, channel, fa
 
 async def test_wrong_token_at_start_is_misconfigured(app, fake):
     channel = TelegramChannel(token="1:wrong-token-abc", sessions=app.sessions, clock=app.clock,
-                              base_url=fake.base_url)
+                              log_guard=app.log_guard, base_url=fake.base_url)
     with pytest.raises(Misconfigured) as raised:
         await channel.start(lambda msg: asyncio.sleep(0))
     assert "wrong-token" not in str(raised.value)

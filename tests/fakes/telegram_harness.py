@@ -66,7 +66,8 @@ class TelegramHarness:
         self._done = asyncio.Condition()
         self.web_app = make_web_app(app.settings.web)
         self.channel = TelegramChannel(
-            token=TOKEN, sessions=app.sessions, clock=app.clock, mode=mode, secret=SECRET,
+            token=TOKEN, sessions=app.sessions, clock=app.clock, log_guard=app.log_guard,
+            mode=mode, secret=SECRET,
             web_app=self.web_app, base_url=fake.base_url, poll_timeout=5,
             poll_retry_seconds=0.05)
         self._runner: web.AppRunner | None = None
