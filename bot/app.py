@@ -21,6 +21,7 @@ from bot.render import make_renderer
 from handlers.context import Rules, Tools
 from handlers.faq import Faq
 from handlers.leaderboard import BoardSettings
+from models.completeness import Deadline
 from models.policy import load_policy
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def rules_from(settings: Settings) -> Rules:
     r = settings.reporting
     return Rules(max_per_report=r.max_per_report, confirm_above=r.confirm_above,
                  undo_hours=r.undo_hours, max_text_length=r.max_text_length,
+                 deadline=Deadline.parse(r.weekly_deadline),
                  messages_per_minute=settings.limits.messages_per_minute,
                  join_attempts_per_hour=settings.limits.join_attempts_per_hour)
 

@@ -62,6 +62,16 @@ class ReportingSettings(_Section):
     confirm_above: int = Field(50, ge=1)
     undo_hours: int = Field(48, ge=1, le=24 * 30)
     max_text_length: int = Field(1000, ge=50)
+    # A hamlet's first report (or nil report) of a week counts as on time up to this local
+    # weekday and time of the week.
+    weekly_deadline: str = "fri 17:00"
+
+    @field_validator("weekly_deadline")
+    @classmethod
+    def _deadline(cls, v: str) -> str:
+        from models.completeness import Deadline
+        Deadline.parse(v)  # raises ValueError on a bad spec
+        return v
 
     @model_validator(mode="after")
     def _order(self) -> "ReportingSettings":

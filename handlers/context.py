@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.types import Reply
+from models.completeness import Deadline
 from models.members import Member
 from models.policy import Policy
 from models.units import Unit
@@ -28,6 +29,7 @@ class Rules:
     max_text_length: int = 1000
     messages_per_minute: int = 20  # per user; the dispatcher slows down a flood
     join_attempts_per_hour: int = 5  # wrong invite codes per user before /thamgia refuses
+    deadline: Deadline = Deadline()  # a week's reports count as on time until then
 
 
 @dataclass

@@ -54,6 +54,15 @@ def tokens_of(args: str) -> list[tuple[str, str]]:
     return out
 
 
+# A nil report: the hamlet reported, nobody new this week (`/dangky 0`, "không có ai").
+_NIL = re.compile(r"^(0|khong|khong co|khong co ai|chua co|chua co ai|tuan nay chua co"
+                  r"|tuan nay chua co ai|tuan nay khong co( ai)?)$")
+
+
+def is_nil(args: str) -> bool:
+    return bool(_NIL.match(" ".join(fold(args).split())))
+
+
 def parse_counts(args: str, first: str, cap: int) -> Counts:
     """`first` is the programme a number without a programme word counts for."""
     tokens = tokens_of(args)

@@ -5,7 +5,7 @@ a handler, and its templates (its help line is a macro in templates/_help.j2).
 from __future__ import annotations
 
 from handlers import (admin, calculator, export, faq, leaderboard, onboarding, progress,
-                      reporting, web)
+                      reporting, silent, web)
 from handlers.access import (COORDINATORS, GROUP, HERE, LINKED_OR_OWN, MEMBERS,
                              OWN_GROUP, PRIVATE, STAFF, Command, Handler, UnitArg)
 from handlers.context import Context
@@ -29,7 +29,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", onboarding.start),
     Command("thamgia", onboarding.join, bare=r"^(tham gia|thamgia)\s+(?=[a-z0-9-]+\s*$)",
             where=(PRIVATE,), wrong_place="onboarding/join_in_private.j2", help="thamgia"),
-    Command("dangky", reporting.report, aliases=("dk",), bare=r"^(dang ky|dangky|dk)\s+(?=[+\-]?[0-9])",
+    Command("dangky", reporting.report, aliases=("dk",),
+            bare=r"^(dang ky|dangky|dk)\s+(?=[+\-]?[0-9]|khong co|tuan nay|chua co)",
             editable=True, help="dangky", **REPORT),
     Command("bhyt", reporting.report_hi, editable=True, help="bhyt", **REPORT),
     Command("huy", reporting.undo, help="huy", **REPORT),
@@ -48,6 +49,8 @@ COMMANDS: tuple[Command, ...] = (
             unit=NAMED_OR_OWN, help="lichsu"),
     Command("moi", admin.invite, aliases=("moivao", "invite"),
             unit=UnitArg("code", at=1, own_default=False), help="moi", **COORDINATORS_PRIVATE),
+    Command("chuabaocao", silent.not_reported_list, aliases=("cbc",), unit=NAMED_OR_OWN,
+            help="chuabaocao", **COORDINATORS_PRIVATE),
     Command("thanhvien", admin.members, aliases=("tv",), unit=NAMED_OR_OWN, help="thanhvien",
             **COORDINATORS_PRIVATE),
     Command("roi", admin.leave, aliases=("roidi", "nghi"), roles=MEMBERS, help="roi"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from handlers.context import Context
-from handlers.counts import CONFIRM_WORD, Counts, parse_counts
+from handlers.counts import CONFIRM_WORD, Counts, is_nil, parse_counts
 from handlers.faq import ask
 from handlers.types import Choice, Incoming, Reply
 from handlers.words_report import recognise
@@ -24,6 +24,8 @@ async def report_hi(msg: Incoming, ctx: Context) -> list[Reply]:
 
 
 async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
+    if is_nil(ctx.args):
+        return await _nil(msg, ctx)
     counts = parse_counts(ctx.args, first, ctx.rules.max_per_report)
     if counts.error:
         return ctx.reply(f"reporting/{counts.error}.j2", bad=counts.bad,
@@ -32,7 +34,8 @@ async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
     # to the rules of a report (cap, confirmation) and of /huy (the window, not undone).
     earlier = []
     if msg.is_edit or msg.answers_ref:
-        earlier = await entries_of_message(msg.message_ref, session=ctx.session)
+        earlier = [e for e in await entries_of_message(msg.message_ref, session=ctx.session)
+                   if e.kind != "nil"]  # a nil report counted nothing to correct
         refusal = _refuse_change(msg, ctx, earlier)
         if refusal:
             return refusal
@@ -42,6 +45,19 @@ async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
         return await _correct(msg, ctx, counts, _live(earlier))
     await _write(msg, ctx, counts)
     return await _accepted(ctx, counts, template="reporting/accepted.j2")
+
+
+async def _nil(msg: Incoming, ctx: Context) -> list[Reply]:
+    """`/dangky 0`: the hamlet reported, with no new sign-ups this week; no count is written
+    (a ledger entry of kind "nil", count 0, so completeness reads one table)."""
+    if msg.is_edit or msg.answers_ref:
+        return ctx.reply("reporting/nil_not_edit.j2")
+    ctx.session.add(Report(
+        unit_id=ctx.member.unit_id, programme="bhxh_tn", count=0,
+        local_date=msg.time.astimezone(ctx.tz).date(), created_at=ctx.now,
+        member_id=ctx.member.id, kind="nil", source_key=f"{msg.key}:nil",
+        message_ref=msg.message_ref))
+    return ctx.reply("reporting/nil.j2", unit=ctx.home)
 
 
 def _refuse_change(msg: Incoming, ctx: Context, earlier: list[Report]) -> list[Reply] | None:

@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.base import UtcField, utcnow
 from models.members import Member
 
-ENTRY_KINDS = ("report", "undo", "baseline", "correction")
+# "nil": the hamlet reported no new sign-ups (count 0); it counts for completeness only.
+ENTRY_KINDS = ("report", "undo", "baseline", "correction", "nil")
 
 
 class Report(SQLModel, table=True):

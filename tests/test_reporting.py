@@ -44,7 +44,7 @@ BAD_REPORTS = [  # (text, a phrase of the expected answer)
     ("/dangky", "chưa ghi số người"),
     ("/dangky abc", '"abc" không phải là số người'),
     ("/dangky -3", "phải lớn hơn 0"),
-    ("/dangky 0", "phải lớn hơn 0"),
+    ("/dangky 5 bhyt 0", "phải lớn hơn 0"),  # a nil report is /dangky 0 alone
     ("/dangky 5.5", "phải là số nguyên"),
     ("/dangky 1e9", "cách viết số của máy tính"),
     ("/dangky 5 người 3", "chưa hiểu phần \"3\""),
@@ -175,7 +175,7 @@ async def test_edit_corrects_report_once(staff):
 async def test_bad_edit_keeps_the_count(staff):
     original = staff.message("/dangky 5")
     await staff.deliver(original)
-    assert "phải lớn hơn 0" in await staff.edit(original, "/dangky 0")
+    assert "phải lớn hơn 0" in await staff.edit(original, "/dangky -1")
     assert "vẫn giữ nguyên" in await staff.edit(original, "cảm ơn", edit_id="2")
     assert await ledger_sum(staff.app, "LM-KV1") == 5
 
@@ -242,7 +242,7 @@ async def test_edit_of_an_undone_report_does_not_bring_it_back(staff):
     assert await ledger_sum(staff.app, "LM-KV1") == 0
 
 
-@pytest.mark.parametrize("first", ["/tiendo", "/dangky 0", "chào bot"])
+@pytest.mark.parametrize("first", ["/tiendo", "/dangky -1", "chào bot"])
 async def test_edit_of_a_message_that_never_counted_records_nothing(staff, first):
     original = staff.message(first)
     await staff.deliver(original)

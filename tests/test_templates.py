@@ -7,7 +7,10 @@ from types import SimpleNamespace
 import pytest
 
 from bot.render import TEMPLATES_DIR, make_renderer, num, pct, vnd
+from models.completeness import Completeness, Silent
 from models.progress import Progress
+from models.rollup import UnitInfo
+from models.weeks import Week
 
 # The FAQ and calculator templates need the dated policy figures; their own tests render
 # each one on both sides of every change date (tests/test_faq_templates.py, test_calculator.py).
@@ -17,6 +20,9 @@ ELSEWHERE = ("faq/", "calc/", "leaderboard/", "reminder/", "outbox/",  # + test_
 unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1")
 ROWS = [Progress("bhxh_tn", 1215, 1509), Progress("bhyt", 52000, 50000)]
 SAMPLE = dict(
+    week=Week(date(2026, 11, 23)), done=Completeness(12, 9, 7), more=3,
+    deadline=datetime(2026, 11, 27, 17, 0),
+    silent=[Silent(UnitInfo(3, "LM-KV3", "Khu vực 3", "hamlet", 1), ["Chị Tâm"], None)],
     unit=unit, counts={"bhxh_tn": 5, "bhyt": 3}, rows=ROWS, before={"bhxh_tn": 4},
     day=date(2026, 11, 25), today=date(2026, 11, 25), year=2026, bad="abc", cap=500,
     command="dangky", role="staff", moved_from=None, hours=48, undo_hours=48, typed="dangki",
@@ -43,6 +49,9 @@ VARIANTS = [
          report=False, home=None, amount=5, too_long=True, many=True, own=True, kind="city", entry_kind="baseline",
          url=None, members=[], entries=[], edit=True),
     dict(role="admin", moved_from=unit, counts={"bhyt": 1}, programme="bhyt", kind="commune"),
+    dict(done=Completeness(), silent=[]),
+    dict(silent=[Silent(UnitInfo(2, "LM-KV2", "Khu vực 2", "hamlet", 1), ["Anh Bình"],
+                        date(2026, 11, 18))], more=0),
 ]
 
 
