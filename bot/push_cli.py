@@ -54,7 +54,8 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
             links = list(await session.exec(select(ChatLink).where(
                 ChatLink.unit_id == unit.id, ChatLink.active)))
             jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards,
-                        tz=app.tz, platforms=[], clock=app.clock)
+                        tz=app.tz, platforms=[], clock=app.clock,
+                        deadline=app.tools.rules.deadline)
             added = await jobs.push(links, week, session=session)
             await session.commit()
             click.echo(f"Queued {added} message(s) for {len(links)} linked group(s) of "

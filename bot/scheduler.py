@@ -25,6 +25,7 @@ from bot.config import ScheduleSettings
 from bot.delivery import reply_payload
 from handlers.leaderboard import BoardSettings, board_reply
 from handlers.types import Reply
+from models.completeness import Deadline, completeness, reported_entries
 from models.leaderboard import Week, board
 from models.ledger import Report
 from models.members import ChatLink, Member
@@ -45,8 +46,10 @@ class Jobs:
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
                  layout: BoardSettings, tz: tzinfo, platforms: list[str],
-                 clock: Callable[[], datetime], keep_answers_days: int = 30) -> None:
+                 clock: Callable[[], datetime], keep_answers_days: int = 30,
+                 deadline: Deadline = Deadline()) -> None:
         self.sessions, self.render, self.layout = sessions, render, layout
+        self.deadline = deadline
         self.tz, self.platforms, self.clock = tz, platforms, clock
         self.keep_answers = timedelta(days=keep_answers_days)
 
@@ -80,32 +83,34 @@ class Jobs:
         if not todo:
             return 0
         tree = await _tree(week, {link.unit_id for link in todo}, session=session)
+        done = await completeness(tree, week, deadline=self.deadline, tz=self.tz,
+                                  session=session)
         replies: dict[int, Reply] = {}
         added = 0
         for link in todo:
             if link.unit_id not in replies:  # one chart per unit, drawn off the event loop
                 replies[link.unit_id] = await asyncio.to_thread(
-                    board_reply, board(tree, link.unit_id), self.layout, self.render)
+                    board_reply, board(tree, link.unit_id), self.layout, self.render,
+                    None, done[link.unit_id])
             added += await enqueue(keys[link.id], link.platform, link.chat_id,
                                    reply_payload(replies[link.unit_id]), now=self.clock(),
                                    session=session)
         return added
 
     async def reminder(self, fire: datetime) -> int:
-        """To each active hamlet staff member who has reported nothing this week so far."""
+        """To each active staff member of a hamlet that has reported nothing (no count, no nil
+        report, by anyone) this week so far."""
         today = fire.astimezone(self.tz).date()
         week = Week.containing(today)
         async with self.sessions() as session:
             if not await first_to_run(f"reminder:{week.label}", session=session):
                 return 0
-            reported = select(Report.member_id).where(
-                Report.kind == "report", Report.local_date >= week.start,
-                Report.local_date <= today, col(Report.member_id).is_not(None))
+            reported = select(reported_entries(week.start, today).subquery().c.unit_id)
             rows = list(await session.exec(
                 select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(
                     Member.active, Member.role == "staff", Unit.kind == "hamlet",
                     col(Member.platform).in_(self.platforms),
-                    col(Member.id).not_in(reported))))
+                    col(Member.unit_id).not_in(reported))))
             keys = {m.id: f"reminder:{week.label}:{m.platform}:{m.user_id}" for m, _ in rows}
             done = await existing_keys(list(keys.values()), session=session)
             rows = [(m, u) for m, u in rows if keys[m.id] not in done]

@@ -12,6 +12,7 @@ from typing import Callable
 from handlers.access import Refusal
 from handlers.context import Context
 from handlers.types import Incoming, Reply
+from models.completeness import Completeness, completeness
 from models.leaderboard import Board, Standing, Week, board
 from models.rollup import rollup
 from models.units import PROGRAMMES
@@ -41,7 +42,8 @@ class Section:
     truncated: bool  # only the top and bottom are listed
 
 
-def view(board: Board, layout: BoardSettings, focus_id: int | None = None) -> dict:
+def view(board: Board, layout: BoardSettings, focus_id: int | None = None,
+         done: Completeness | None = None) -> dict:
     """What the template and the chart show: per programme, the rows to list (all of them,
     or the top and bottom N with the viewer's own unit), and the units to highlight."""
     sections = []
@@ -62,13 +64,14 @@ def view(board: Board, layout: BoardSettings, focus_id: int | None = None) -> di
         sections.append(Section(programme, board.totals[programme], rows, strongest,
                                 weakest, focus, len(with_target), truncated))
     return {"board": board, "week": board.week, "sections": sections, "focus_id": focus_id,
-            "year_end": date(board.week.year, 12, 31)}
+            "year_end": date(board.week.year, 12, 31), "done": done}
 
 
 def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
-                focus_id: int | None = None) -> Reply:
-    """The board as one reply: the text, with the chart as a photo when one can be drawn."""
-    data = view(board, layout, focus_id)
+                focus_id: int | None = None, done: Completeness | None = None) -> Reply:
+    """The board as one reply: the text, with the chart as a photo when one can be drawn;
+    `done`: how many hamlets reported that week."""
+    data = view(board, layout, focus_id, done)
     text = render("leaderboard/board.j2", **data)
     if layout.chart is None or not any(s.rows for s in data["sections"]):
         return Reply(text)
@@ -94,6 +97,8 @@ async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
         if week is None or not FIRST_YEAR <= week.start.year <= ctx.local_now.year + 1:
             return ctx.reply("leaderboard/bad_week.j2", typed=ctx.args[:20], example=default.label)
     figures = await rollup(unit, week.end, session=ctx.session)
+    done = await completeness(figures, week, deadline=ctx.rules.deadline, tz=ctx.tz,
+                              session=ctx.session)
     home = ctx.home
     focus = home.id if home is not None and home.parent_id == unit.id else None
-    return [board_reply(board(figures, unit.id), ctx.boards, ctx.render, focus)]
+    return [board_reply(board(figures, unit.id), ctx.boards, ctx.render, focus, done[unit.id])]

@@ -13,9 +13,9 @@ LISTED = 40  # hamlets named in one answer; the rest are counted
 async def not_reported_list(msg: Incoming, ctx: Context) -> list[Reply]:
     unit, week = ctx.unit, Week.containing(ctx.local_now.date())
     units = await _units([unit], session=ctx.session)
-    done = (await completeness(units, week, deadline=ctx.rules.deadline, tz=ctx.tz,
+    total = (await completeness(units, week, deadline=ctx.rules.deadline, tz=ctx.tz,
                                session=ctx.session))[unit.id]
     silent = await not_reported(units, week, session=ctx.session)
-    return ctx.reply("completeness/not_reported.j2", unit=unit, week=week, done=done,
+    return ctx.reply("completeness/not_reported.j2", unit=unit, week=week, total=total,
                      silent=silent[:LISTED], more=max(len(silent) - LISTED, 0),
                      deadline=ctx.rules.deadline.of(week, ctx.tz))

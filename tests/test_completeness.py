@@ -109,3 +109,11 @@ async def test_an_edited_nil_report_records_nothing(staff):
     await staff.deliver(original)
     assert "chưa được ghi nhận là báo cáo" in await staff.edit(original, "/dangky 9")
     assert await ledger_sum(staff.app, "LM-KV1") == 0
+
+
+async def test_tiendo_shows_coordinators_who_reported(staff, coordinator):
+    await add_member(staff.app, "u-binh", "staff", "LM-KV2", name="Anh Bình")
+    await staff.say("/dangky 0")
+    answer = await coordinator.say("/tiendo")
+    assert "📋 Tuần này: 1/2 ấp đã báo cáo (1 đúng hạn)." in answer
+    assert "ấp đã báo cáo" not in await staff.say("/tiendo")

@@ -126,6 +126,36 @@ async def test_reminder_only_to_staff_who_did_not_report(demo, clock):
     assert "None" not in text
 
 
+async def test_reminder_stops_for_a_hamlet_once_it_reported(demo, clock):
+    lan = await add_member(demo, "u-lan", "staff", "LM-KV1")
+    await add_member(demo, "u-hoa", "staff", "LM-KV1", name="Chị Hoa")  # same hamlet
+    binh = await add_member(demo, "u-binh", "staff", "LM-KV2", name="Anh Bình")
+    await add_member(demo, "u-tam", "staff", "LM-KV3", name="Chị Tâm")
+    async with demo.sessions() as session:
+        session.add(Report(unit_id=lan.unit_id, programme="bhxh_tn", count=0, member_id=lan.id,
+                           local_date=date(2026, 11, 24), source_key="n1", kind="nil"))
+        session.add(Report(unit_id=binh.unit_id, programme="bhxh_tn", count=1,
+                           member_id=binh.id, local_date=date(2026, 11, 16), source_key="r1"))
+        await session.commit()  # Bình's report is last week's: Khu vực 2 is reminded
+    assert await make(demo, clock).jobs.reminder(local(2026, 11, 27, 16, 0)) == 2
+    assert {row.chat_id for row in await outbox(demo)} == {"u-binh", "u-tam"}
+
+
+async def test_weekly_board_says_how_many_hamlets_reported(demo, clock):
+    lan = await add_member(demo, "u-lan", "staff", "LM-KV1")
+    await add_member(demo, "u-binh", "staff", "LM-KV2", name="Anh Bình")
+    async with demo.sessions() as session:
+        unit = await unit_by_code("LM", session=session)
+        session.add(ChatLink(platform="telegram", chat_id="-100", unit_id=unit.id))
+        session.add(Report(unit_id=lan.unit_id, programme="bhxh_tn", count=0, member_id=lan.id,
+                           local_date=date(2026, 11, 24), source_key="n1", kind="nil",
+                           created_at=datetime(2026, 11, 24, 3, tzinfo=timezone.utc)))
+        await session.commit()
+    assert await make(demo, clock).jobs.leaderboard(local(2026, 11, 30, 7, 30)) == 1
+    [row] = await outbox(demo)
+    assert "📋 1/2 ấp đã báo cáo (1 đúng hạn)." in row.payload["text"]
+
+
 async def test_scheduler_starts_and_stops(demo, clock):
     scheduler = make(demo, clock)
     await scheduler.start()

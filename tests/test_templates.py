@@ -17,10 +17,10 @@ from models.weeks import Week
 ELSEWHERE = ("faq/", "calc/", "leaderboard/", "reminder/", "outbox/",  # + test_leaderboard.py
              "web/")  # every page and message: tests/test_dashboard*.py
 
-unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1")
+unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1", id=1, kind="commune")
 ROWS = [Progress("bhxh_tn", 1215, 1509), Progress("bhyt", 52000, 50000)]
 SAMPLE = dict(
-    week=Week(date(2026, 11, 23)), done=Completeness(12, 9, 7), more=3,
+    done={}, week=Week(date(2026, 11, 23)), total=Completeness(12, 9, 7), more=3,
     deadline=datetime(2026, 11, 27, 17, 0),
     silent=[Silent(UnitInfo(3, "LM-KV3", "Khu vực 3", "hamlet", 1), ["Chị Tâm"], None)],
     unit=unit, counts={"bhxh_tn": 5, "bhyt": 3}, rows=ROWS, before={"bhxh_tn": 4},
@@ -49,7 +49,7 @@ VARIANTS = [
          report=False, home=None, amount=5, too_long=True, many=True, own=True, kind="city", entry_kind="baseline",
          url=None, members=[], entries=[], edit=True),
     dict(role="admin", moved_from=unit, counts={"bhyt": 1}, programme="bhyt", kind="commune"),
-    dict(done=Completeness(), silent=[]),
+    dict(total=Completeness(), silent=[], done={1: Completeness(12, 9, 7)}),
     dict(silent=[Silent(UnitInfo(2, "LM-KV2", "Khu vực 2", "hamlet", 1), ["Anh Bình"],
                         date(2026, 11, 18))], more=0),
 ]
