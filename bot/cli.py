@@ -161,7 +161,8 @@ def export(ctx: click.Context, unit_code: str, year: int | None, out: Path | Non
             today = app.clock().astimezone(app.tz).date()
             wanted = year or today.year
             data = await export_workbook(unit, wanted, today=today, tz=app.tz,
-                                         session=session, render=app.render)
+                                         session=session, render=app.render,
+                                         deadline=app.tools.rules.deadline)
             path = out or Path(file_name(unit, wanted))
             path.write_bytes(data)
             return path

@@ -2,13 +2,14 @@
 
 Sheet 1 has one row per unit and programme (target, achieved, progress as a percentage,
 this week's gain and each month's), sheet 2 the ledger entries of the year with who made
-them (display names only: residents' data is not stored at all). Figures come from
+them (display names only: residents' data is not stored at all), sheet 3 per week and
+unit the hamlets with staff that reported and how many on time (models/completeness.py). Figures come from
 models.leaderboard, the same roll-up as the weekly boards. `hamletbot export` writes the
 same file from the command line.
 """
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from io import BytesIO
 from typing import Any, Callable
 
@@ -22,10 +23,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.types import Document, Incoming, Reply
 from models.base import as_utc
+from models.completeness import Deadline, completeness
 from models.rollup import Rollup, monthly_gains, rollup
 from models.ledger import ENTRY_KINDS, ledger_of
 from models.progress import unit_progress
 from models.units import KINDS, PROGRAMMES, Unit
+from models.weeks import Week
 
 MONTHS = range(1, 13)
 INTEGER, PERCENT = "#,##0", "0.00%"
@@ -49,7 +52,8 @@ async def export(msg: Incoming, ctx: Context) -> list[Reply]:
     if not any(r.achieved or r.target for r in rows):
         return ctx.reply("export/no_data.j2", unit=unit, year=year)
     data = await export_workbook(unit, year, today=ctx.local_now.date(), tz=ctx.tz,
-                                 session=ctx.session, render=ctx.render)
+                                 session=ctx.session, render=ctx.render,
+                                 deadline=ctx.rules.deadline)
     return [Reply(ctx.render("export/sent.j2", unit=unit, year=year),
                   document=Document(file_name(unit, year), data))]
 
@@ -59,7 +63,8 @@ def file_name(unit: Unit, year: int) -> str:
 
 
 async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
-                          session: AsyncSession, render: Callable[..., str]) -> bytes:
+                          session: AsyncSession, render: Callable[..., str],
+                          deadline: Deadline = Deadline()) -> bytes:
     """The XLSX bytes: figures as of today (as of 31 December for a past year)."""
     until = today if year == today.year else date(year, 12, 31)
     tree = await rollup(unit, until, session=session)
@@ -69,9 +74,16 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
     labels = _Labels(render)
     book = Workbook()
     summary = book.active
-    summary.title, ledger_title = labels.sheets
+    summary.title, ledger_title = labels.sheets[:2]
     _summary(summary, tree, months, labels)
     _ledger(book.create_sheet(ledger_title), tree, entries, labels, tz)
+    weeks = []
+    week = Week.containing(date(year, 1, 1))
+    while week.start <= until:
+        weeks.append((week, await completeness(tree, week, deadline=deadline, tz=tz,
+                                               session=session)))
+        week = Week(week.start + timedelta(days=7))
+    _completeness(book.create_sheet(labels.sheets[2]), tree, weeks, labels)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -84,6 +96,7 @@ class _Labels:
         self.sheets = render("export/sheet_names.j2").splitlines()
         self.summary = render("export/summary_columns.j2", months=MONTHS).splitlines()
         self.ledger = render("export/ledger_columns.j2").splitlines()
+        self.weekly = render("export/completeness_columns.j2").splitlines()
         self.level = {k: render("export/level.j2", kind=k) for k in KINDS}
         self.programme = {p: render("export/programme.j2", programme=p) for p in PROGRAMMES}
         self.kind = {k: render("export/entry_kind.j2", entry_kind=k) for k in ENTRY_KINDS}
@@ -113,6 +126,19 @@ def _ledger(sheet: Worksheet, tree: Rollup, entries: list, labels: _Labels, tz: 
                       entry.count, labels.kind.get(entry.kind, entry.kind),
                       who or labels.imported, entry.note or None, at])
     _finish(sheet, {1: DAY, 5: INTEGER, 9: MOMENT}, freeze="A2")
+
+
+def _completeness(sheet: Worksheet, tree: Rollup, weeks: list, labels: _Labels) -> None:
+    """Per week (newest first) and unit: hamlets with staff, reported, on time."""
+    sheet.append(labels.weekly)
+    order = depth_first(tree)
+    for week, done in reversed(weeks):
+        for unit_id in order:
+            info, c = tree.units[unit_id], done[unit_id]
+            sheet.append([week.label, week.start, week.end, info.code, info.name,
+                          labels.level.get(info.kind, info.kind), c.staffed, c.reported,
+                          c.on_time])
+    _finish(sheet, {2: DAY, 3: DAY, 7: INTEGER, 8: INTEGER, 9: INTEGER}, freeze="F2")
 
 
 def depth_first(tree: Rollup) -> list[int]:

@@ -117,3 +117,17 @@ async def test_tiendo_shows_coordinators_who_reported(staff, coordinator):
     answer = await coordinator.say("/tiendo")
     assert "📋 Tuần này: 1/2 ấp đã báo cáo (1 đúng hạn)." in answer
     assert "ấp đã báo cáo" not in await staff.say("/tiendo")
+
+
+async def test_export_has_a_sheet_of_who_reported_each_week(staff, coordinator):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    await staff.say("/dangky 0")
+    [reply] = await coordinator.deliver(coordinator.message("/xuat"))
+    sheet = load_workbook(BytesIO(reply.document.data)).worksheets[2]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Tuần", "Từ ngày", "Đến ngày", "Mã đơn vị")
+    assert rows[1][0] == "2026-W48" and rows[1][3:] == ("LM", "Phường Long Mỹ", "Xã/Phường",
+                                                          1, 1, 1)
+    assert {r[0] for r in rows[1:]} >= {"2026-W01", "2026-W48"}

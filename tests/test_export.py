@@ -71,8 +71,9 @@ async def test_export_round_trip_equals_the_database(staff, coordinator, clock):
     assert "Tệp Excel tiến độ năm 2026 của Phường Long Mỹ" in reply.text
     assert reply.document.name == "tien-do-LM-2026.xlsx"
     book = load_workbook(BytesIO(reply.document.data))
-    summary, ledger = book.worksheets
-    assert (summary.title, ledger.title) == ("Tiến độ", "Sổ ghi nhận")
+    summary, ledger, weekly = book.worksheets
+    assert (summary.title, ledger.title, weekly.title) == ("Tiến độ", "Sổ ghi nhận",
+                                                           "Báo cáo tuần")
     header = [c.value for c in summary[1]]
     assert header[:8] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Chương trình", "Chỉ tiêu",
                           "Đã đạt", "Tỷ lệ đạt", "Tăng tuần này"]
@@ -249,7 +250,7 @@ async def test_export_writes_hostile_text_as_text_never_as_formulas(coordinator,
     [reply] = await coordinator.deliver(coordinator.message("/xuat"))
     with zipfile.ZipFile(BytesIO(reply.document.data)) as z:
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
-    assert len(sheets) == 2 and not any("<f>" in xml or "<f " in xml for xml in sheets)
+    assert len(sheets) == 3 and not any("<f>" in xml or "<f " in xml for xml in sheets)
     book = load_workbook(BytesIO(reply.document.data))
     texts = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row
              if isinstance(c.value, str)}
