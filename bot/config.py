@@ -160,6 +160,9 @@ class ScheduleSettings(_Section):
     """Scheduled pushes: crontab lines in bot.timezone (minute hour day month weekday)."""
     leaderboard_cron: str = "30 7 * * mon"  # the week just ended
     reminder_cron: str = "0 16 * * fri"  # this week, to staff who reported nothing
+    # With the reminder, each commune coordinator is told privately of its hamlets silent
+    # this many weeks running (this one included); 0: never.
+    silent_weeks: int = Field(2, ge=0, le=52)
     misfire_grace_seconds: int = Field(6 * 3600, ge=0)
     top_n: int = Field(5, ge=1, le=50)
     bottom_n: int = Field(5, ge=1, le=50)

@@ -41,7 +41,7 @@ def make_pushes(app: App, channels: dict[str, Channel],
     """The scheduler (jobs write the outbox) and the sender (drains it) for these channels."""
     settings = app.settings
     jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards, tz=app.tz,
-                deadline=app.tools.rules.deadline,
+                deadline=app.tools.rules.deadline, silent_weeks=settings.schedule.silent_weeks,
                 platforms=list(channels), clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days)
     scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
     sender = Sender(channels, sessions=app.sessions, render=app.render,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -47,9 +47,9 @@ class Jobs:
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
                  layout: BoardSettings, tz: tzinfo, platforms: list[str],
                  clock: Callable[[], datetime], keep_answers_days: int = 30,
-                 deadline: Deadline = Deadline()) -> None:
+                 deadline: Deadline = Deadline(), silent_weeks: int = 2) -> None:
         self.sessions, self.render, self.layout = sessions, render, layout
-        self.deadline = deadline
+        self.deadline, self.silent_weeks = deadline, silent_weeks
         self.tz, self.platforms, self.clock = tz, platforms, clock
         self.keep_answers = timedelta(days=keep_answers_days)
 
@@ -124,8 +124,39 @@ class Jobs:
                     added += await enqueue(keys[member.id], member.platform, member.user_id,
                                            reply_payload(Reply(text)), now=self.clock(),
                                            session=session)
+            if self.silent_weeks:
+                added += await self.name_silent(week, today, session=session)
             await session.commit()
         log.info("reminder %s: %d outbox row(s) added", week.label, added)
+        return added
+
+    async def name_silent(self, week: Week, today: date, *, session: AsyncSession) -> int:
+        """To each coordinator of a commune, privately: its staffed hamlets that have not
+        reported for `silent_weeks` weeks running (this one so far included)."""
+        since = week.start - timedelta(weeks=self.silent_weeks - 1)
+        recent = select(reported_entries(since, today).subquery().c.unit_id)
+        hamlets = list(await session.exec(
+            select(Unit).join(Member, Member.unit_id == Unit.id).where(
+                Member.active, Member.role == "staff", Unit.kind == "hamlet",
+                col(Unit.id).not_in(recent)).distinct().order_by(Unit.name)))
+        by_parent: dict[int, list[Unit]] = {}
+        for hamlet in hamlets:
+            by_parent.setdefault(hamlet.parent_id, []).append(hamlet)
+        coordinators = list(await session.exec(select(Member).where(
+            Member.active, Member.role == "coordinator",
+            col(Member.platform).in_(self.platforms), col(Member.unit_id).in_(list(by_parent)))))
+        keys = {m.id: f"silent:{week.label}:{m.platform}:{m.user_id}" for m in coordinators}
+        done = await existing_keys(list(keys.values()), session=session)
+        last = {uid: day for uid, _, day in await session.exec(
+            reported_entries(date(1900, 1, 1), today).where(
+                col(Report.unit_id).in_([h.id for h in hamlets])))}
+        added = 0
+        for member in (m for m in coordinators if keys[m.id] not in done):
+            silent = [(h, last.get(h.id)) for h in by_parent[member.unit_id]]
+            text = self.render("reminder/silent.j2", member=member, weeks=self.silent_weeks,
+                               silent=silent)
+            added += await enqueue(keys[member.id], member.platform, member.user_id,
+                                   reply_payload(Reply(text)), now=self.clock(), session=session)
         return added
 
 

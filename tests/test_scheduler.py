@@ -117,9 +117,12 @@ async def test_reminder_only_to_staff_who_did_not_report(demo, clock):
         await session.commit()
     scheduler = make(demo, clock)
     fire = local(2026, 11, 27, 16, 0)
-    assert await scheduler.jobs.reminder(fire) == 1
+    assert await scheduler.jobs.reminder(fire) == 2  # Bình, and Khu vực 2 to the coordinator
     assert await scheduler.jobs.reminder(fire) == 0
-    [row] = await outbox(demo)
+    row, silent = await outbox(demo)
+    assert silent.key == "silent:2026-W48:console:u-coord"
+    assert "2 tuần liền chưa báo cáo" in silent.payload["text"]
+    assert "• Khu vực 2 (Long Mỹ): chưa báo cáo lần nào" in silent.payload["text"]
     assert (row.key, row.chat_id) == ("reminder:2026-W48:console:u-binh", "u-binh")
     text = row.payload["text"]
     assert "Anh Bình" in text and "Khu vực 2 (Long Mỹ)" in text and "BHXH tự nguyện: " in text
@@ -137,8 +140,14 @@ async def test_reminder_stops_for_a_hamlet_once_it_reported(demo, clock):
         session.add(Report(unit_id=binh.unit_id, programme="bhxh_tn", count=1,
                            member_id=binh.id, local_date=date(2026, 11, 16), source_key="r1"))
         await session.commit()  # Bình's report is last week's: Khu vực 2 is reminded
-    assert await make(demo, clock).jobs.reminder(local(2026, 11, 27, 16, 0)) == 2
-    assert {row.chat_id for row in await outbox(demo)} == {"u-binh", "u-tam"}
+    await add_member(demo, "u-coord", "coordinator", "LM", name="Anh Minh")
+    assert await make(demo, clock).jobs.reminder(local(2026, 11, 27, 16, 0)) == 3
+    rows = await outbox(demo)
+    assert {row.chat_id for row in rows} == {"u-binh", "u-tam", "u-coord"}
+    [told] = [row.payload["text"] for row in rows if row.chat_id == "u-coord"]
+    # Khu vực 2 reported last week: not silent two weeks running
+    assert "Khu vực 3 (Long Mỹ): chưa báo cáo lần nào" in told and "Khu vực 2" not in told
+    assert "/dangky 0" in rows[0].payload["text"]
 
 
 async def test_weekly_board_says_how_many_hamlets_reported(demo, clock):
