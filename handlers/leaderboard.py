@@ -5,12 +5,14 @@ the weakest are named for support, never shamed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
 from handlers.access import Refusal
 from handlers.context import Context
+from handlers.text import fold
 from handlers.types import Incoming, Reply
 from models.completeness import Completeness, completeness
 from models.leaderboard import Board, Standing, Week, board
@@ -79,6 +81,19 @@ def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
     return Reply(text, image=layout.chart({**data, "labels": labels}))
 
 
+def week_named(text: str, today: date) -> Week:
+    """'tuần này', 'tuần trước', 'tuần 47' (of this year) or '2026-W47'; ValueError else."""
+    words = fold(text).split()
+    this = Week.containing(today)
+    if words == ["tuan", "nay"]:
+        return this
+    if words == ["tuan", "truoc"]:
+        return this.previous()
+    if len(words) == 2 and words[0] == "tuan" and re.fullmatch(r"[0-9]{1,2}", words[1]):
+        return Week(date.fromisocalendar(today.isocalendar().year, int(words[1]), 1))
+    return Week.parse(text)
+
+
 async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
     """/bxh [2026-W47]: the leaderboard of this group's unit (coordinators: of their unit)
     for the week just ended, or for the week given."""
@@ -90,7 +105,7 @@ async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
     week = default = Week.containing(ctx.local_now.date()).previous()
     if ctx.args:
         try:
-            week = Week.parse(ctx.args)
+            week = week_named(ctx.args, ctx.local_now.date())
         except ValueError:
             week = None
         # Only weeks that can have figures: far-off years overflow the date arithmetic.

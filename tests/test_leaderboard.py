@@ -1,7 +1,7 @@
 """Leaderboards: figures on a hand-computed ledger, ties, units without targets, layout, /bxh."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -164,7 +164,7 @@ async def test_bxh_in_private(people, who, expected):
 
 
 async def test_bxh_bad_week(coordinator):
-    assert "2026-W47" in await coordinator.say("/bxh tuần trước")
+    assert "2026-W47" in await coordinator.say("/bxh tuần sau")
     assert "Tuần 09/11/2026" in await coordinator.say("/bxh 2026-w46")
 
 
@@ -191,3 +191,17 @@ async def test_pace_wording_says_how_many_times_the_current_pace_is_needed(coord
     line = next(line for line in board.splitlines() if line.startswith("Giữ nhịp"))
     assert "tăng tốc thêm một chút" not in line
     assert "lần nhịp hiện nay" in line or "chưa có thêm người nào" in line, line
+
+
+@pytest.mark.parametrize("words,offset", [("tuần này", 0), ("tuan truoc", -1), ("Tuần này", 0)])
+async def test_bxh_weeks_in_words(coordinator, words, offset):
+    this = Week.containing(coordinator.clock().date())
+    week = Week(this.start + timedelta(days=7 * offset))
+    assert f"Tuần {week.start:%d/%m/%Y}" in await coordinator.say(f"/bxh {words}")
+
+
+async def test_bxh_week_number_of_this_year(coordinator):
+    year = coordinator.clock().date().isocalendar().year
+    monday = date.fromisocalendar(year, 2, 1)
+    assert f"Tuần {monday:%d/%m/%Y}" in await coordinator.say("/bxh tuần 2")
+    assert "tuần 47" in await coordinator.say("/bxh tuần 99")
