@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from handlers.access import Refusal
 from handlers.context import Context
 from handlers.counts import CONFIRM_WORD, Counts, is_nil, parse_counts
 from handlers.faq import ask
@@ -36,9 +37,7 @@ async def _report(msg: Incoming, ctx: Context, *, first: str) -> list[Reply]:
     if msg.is_edit or msg.answers_ref:
         earlier = [e for e in await entries_of_message(msg.message_ref, session=ctx.session)
                    if e.kind != "nil"]  # a nil report counted nothing to correct
-        refusal = _refuse_change(msg, ctx, earlier)
-        if refusal:
-            return refusal
+        _check_change(msg, earlier, ctx)
     if counts.total > ctx.rules.confirm_above and not counts.confirmed:
         return _ask_to_confirm(ctx, counts, edit=bool(earlier))
     if earlier:
@@ -60,17 +59,18 @@ async def _nil(msg: Incoming, ctx: Context) -> list[Reply]:
     return ctx.reply("reporting/nil.j2", unit=ctx.home)
 
 
-def _refuse_change(msg: Incoming, ctx: Context, earlier: list[Report]) -> list[Reply] | None:
-    """Why an edit may not change what its message counted, or None when it may."""
+def _check_change(msg: Incoming, earlier: list[Report], ctx: Context) -> None:
+    """Raise the answer why an edit may not change what its message counted."""
     if not earlier:
         # never counted (another command, a refused report): an edit records nothing
-        return ctx.reply("reporting/edit_not_counted.j2") if msg.is_edit else None
+        if msg.is_edit:
+            raise Refusal("reporting/edit_not_counted.j2")
+        return
     if not _live(earlier):
-        return ctx.reply("reporting/edit_undone.j2")
+        raise Refusal("reporting/edit_undone.j2")
     if _too_late(earlier, ctx):
-        return ctx.reply("reporting/edit_too_late.j2", hours=ctx.rules.undo_hours,
-                         day=earlier[0].local_date)
-    return None
+        raise Refusal("reporting/edit_too_late.j2", hours=ctx.rules.undo_hours,
+                      day=earlier[0].local_date)
 
 
 def _too_late(entries: list[Report], ctx: Context) -> bool:
