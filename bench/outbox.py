@@ -5,12 +5,17 @@ SQLite outbox and HTTP, to a fake Bot API server (aiohttp, port 0, loopback) tha
 429 with `retry_after` when a request breaks a limit: 30 messages/s overall, 1/s per chat,
 20/min per group. Real time: about a minute.
 
-    python bench/outbox.py
+    python bench/outbox.py [--cpu-load]
+`--cpu-load` keeps every core busy (one spinning subprocess each) while it runs, so the
+event loop wakes late: the limits must still hold.
 Ends with `RESULT rate_ratio=<achieved / allowed rate> throttled=<429s>`.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,5 +126,18 @@ async def main() -> None:
     print(f"RESULT rate_ratio={ratio:.3f} throttled={fake.throttled}")
 
 
+def spinners() -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 1)]
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cpu-load", action="store_true", help="keep every core busy meanwhile")
+    load = spinners() if parser.parse_args().cpu_load else []
+    try:
+        asyncio.run(main())
+    finally:
+        for proc in load:
+            proc.kill()
+            proc.wait()

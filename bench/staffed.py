@@ -1,10 +1,14 @@
-"""Shared set-up of the benchmarks: a fresh SQLite file with the demo data and staff."""
+"""Shared set-up of the benchmarks: a fresh database (a SQLite file, or an emptied
+PostgreSQL database) with the demo data and staff."""
 from __future__ import annotations
 
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Iterable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, running_app
 from bot.config import Settings
@@ -14,12 +18,17 @@ from models.units import unit_by_code
 
 
 @asynccontextmanager
-async def staffed_demo(platform: str, user_ids: Iterable[str]) -> AsyncIterator[App]:
-    """The app on a new SQLite file (WAL), with the demo data loaded and one staff member of
-    the demo hamlet LM-KV1 per user id."""
+async def staffed_demo(platform: str, user_ids: Iterable[str],
+                       db: str = "") -> AsyncIterator[App]:
+    """The app on a new SQLite file (WAL), or on the PostgreSQL database `db` (its schema is
+    replaced), with the demo data loaded and one staff member of the demo hamlet LM-KV1 per
+    user id."""
     with tempfile.TemporaryDirectory() as tmp:
+        url = db.replace("postgresql://", "postgresql+asyncpg://", 1)
+        if url:
+            await _empty_postgres(url)
         settings = Settings.model_validate(
-            {"database": {"url": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"},
+            {"database": {"url": url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"},
              # a benchmark is a flood by design: measure the work, not the rate limit
              "limits": {"messages_per_minute": 10_000}})
         async with running_app(settings) as app:
@@ -30,3 +39,11 @@ async def staffed_demo(platform: str, user_ids: Iterable[str]) -> AsyncIterator[
                                        role="staff", unit_id=hamlet.id) for user_id in user_ids)
                 await session.commit()
             yield app
+
+
+async def _empty_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import secrets
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,13 +52,38 @@ LIMITS = {"telegram": Limits(30, 1.0, 20), "zalo": Limits(10, 1.0, 20),
           "console": Limits(1000, 0.0, None)}
 
 
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` saved up. Tokens are counted on the clock when
+    one is taken, so an event loop that wakes late finds at most `burst`, never a backlog."""
+
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, None
+
+    def _refill(self, now: float) -> None:
+        if self.stamp is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0 when one is)."""
+        self._refill(now)
+        delay = (1 - self.tokens) / self.rate
+        return delay if delay > 1e-6 else 0.0  # below a clock tick: a rounding error
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
+
+
 class Limiter:
-    """Waits until one more message to `chat_id` keeps within the limits, then counts it."""
+    """Waits until one more message to `chat_id` keeps within the limits, then counts it.
+    `now` is a monotonic clock; every check is made again at the moment of sending."""
 
     def __init__(self, limits: Limits, platform: str, now: Callable[[], float],
                  sleep: Callable[[float], Awaitable[None]]) -> None:
         self.limits, self.platform, self.now, self.sleep = limits, platform, now, sleep
-        self.recent: deque[float] = deque()
+        self.bucket = TokenBucket(limits.per_second / SAFETY)
         self.last: dict[str, float] = {}
         self.groups: dict[str, deque[float]] = {}
         self.paused_until = 0.0
@@ -67,11 +93,7 @@ class Limiter:
 
     def wait(self, chat_id: str, now: float) -> float:
         lim = self.limits
-        waits = [self.paused_until - now]
-        while self.recent and self.recent[0] <= now - SAFETY:
-            self.recent.popleft()
-        if len(self.recent) >= lim.per_second:
-            waits.append(self.recent[0] + SAFETY - now)
+        waits = [self.paused_until - now, self.bucket.wait(now)]
         if chat_id in self.last:
             waits.append(self.last[chat_id] + lim.chat_interval * SAFETY - now)
         group = self.groups.get(chat_id)
@@ -90,8 +112,8 @@ class Limiter:
     async def acquire(self, chat_id: str) -> None:
         while (delay := self.wait(chat_id, self.now())) > 0:
             await self.sleep(delay)
-        now = self.now()
-        self.recent.append(now)
+        now = self.now()  # no await between this check and the send
+        self.bucket.take(now)
         self.last[chat_id] = now
         if self.limits.is_group(self.platform, chat_id):
             self.groups.setdefault(chat_id, deque()).append(now)
@@ -108,14 +130,14 @@ class Sender:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  rng: random.Random | None = None, limits: dict[str, Limits] = LIMITS,
                  concurrency: int = 64, metrics: Metrics | None = None,
-                 policy: DeliveryPolicy | None = None) -> None:
+                 policy: DeliveryPolicy | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.channels, self.sessions = channels, sessions
         self.settings, self.clock, self.sleep = settings, clock, sleep
         self.policy = policy or DeliveryPolicy(
             sessions=sessions, render=render, settings=settings, clock=clock,
             platforms=list(channels), rand=(rng or random.Random()).random)
-        self.limiters = {name: Limiter(limits.get(name, LIMITS["zalo"]), name,
-                                       lambda: clock().timestamp(), sleep)
+        self.limiters = {name: Limiter(limits.get(name, LIMITS["zalo"]), name, monotonic, sleep)
                          for name in channels}
         self.concurrency = concurrency
         self.metrics = metrics or Metrics()

@@ -14,7 +14,7 @@ from bot.channels import Misconfigured, RecipientGone, RetryableError
 from bot.config import SenderSettings
 from bot.delivery import reply_payload
 from bot.render import make_renderer
-from bot.sender import Sender
+from bot.sender import LIMITS, SAFETY, Limiter, Sender
 from handlers.types import Reply
 from models.members import ChatLink
 from models.outbox import Outbox, enqueue, outbox_status
@@ -48,7 +48,7 @@ def make_sender(app, clock, channel, **settings) -> Sender:
 
     return Sender({channel.name: channel}, sessions=app.sessions, render=make_renderer(),
                   settings=SenderSettings(**settings), clock=clock, sleep=sleep,
-                  rng=random.Random(7), concurrency=1)
+                  rng=random.Random(7), concurrency=1, monotonic=lambda: clock().timestamp())
 
 
 async def queue(app, clock, rows, platform="telegram") -> None:
@@ -92,6 +92,29 @@ async def test_keeps_telegram_limits(app, clock, channel):
     assert all(b - a >= 1.0 for a, b in zip(private, private[1:]))
     group = [t for t, c, _ in channel.sent if c == "-100"]
     assert group[20] - group[0] >= 60
+
+
+async def test_a_late_event_loop_never_bursts():
+    """The loop wakes up late (idle, or a busy CPU): the limiter counts at the moment of
+    sending, so the messages still go out spaced, not all at once to catch up."""
+    now, late = [0.0], [0.0]
+
+    async def sleep(seconds: float) -> None:  # oversleeps by `late`, once
+        now[0] += seconds + late[0]
+        late[0] = 0.0
+
+    limiter = Limiter(LIMITS["telegram"], "telegram", lambda: now[0], sleep)
+    sent = []
+    for i in range(100):
+        if i == 40:
+            now[0] += 5.0  # idle for a while: the bucket holds one message, not a backlog
+        if i == 70:
+            late[0] = 2.0  # the next wake-up is two seconds late
+        await limiter.acquire(str(i))
+        sent.append(now[0])
+    gap = SAFETY / LIMITS["telegram"].per_second
+    assert all(b - a >= gap - 1e-6 for a, b in zip(sent, sent[1:]))
+    assert max(b - a for a, b in zip(sent, sent[1:])) >= 5.0  # the idle and late spans happened
 
 
 async def test_429_honours_retry_after_and_pauses_the_platform(app, clock, channel):
