@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.completeness import REPORTED_KINDS
 from models.ledger import Report, day_for_scans
 from models.members import Member
 from models.units import Unit
@@ -23,12 +24,12 @@ async def staffed_hamlets(hamlet_ids: list[int], *, session: AsyncSession) -> se
 
 async def report_days(hamlet_ids: list[int], since: date, until: date,
                       *, session: AsyncSession) -> set[tuple[int, date]]:
-    """(hamlet, day) for each day a hamlet sent a report (undos and corrections are not
-    reports; a baseline import is not either)."""
+    """(hamlet, day) for each day a hamlet sent a report or a nil report (undos and
+    corrections are not reports; a baseline import is not either)."""
     day = day_for_scans(session)
     rows = await session.exec(
         select(Report.unit_id, Report.local_date).distinct()
-        .where(Report.unit_id.in_(hamlet_ids), Report.kind == "report", day >= since,
+        .where(Report.unit_id.in_(hamlet_ids), Report.kind.in_(REPORTED_KINDS), day >= since,
                day <= until))
     return {(unit_id, when) for unit_id, when in rows}
 

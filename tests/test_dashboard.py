@@ -239,3 +239,11 @@ async def test_downloads(client, coordinator, staff):
 async def test_static_files_are_served(client):
     assert "table.sortable" in await (await client.get("/web/static/style.css")).text()
     assert (await client.get("/web/static/sort.js")).status == 200
+
+
+async def test_a_nil_report_counts_as_reported(client, coordinator, staff):
+    """`/dangky 0` says the hamlet reported with nobody new: the dashboard agrees with /tiendo."""
+    await staff.say("/dangky 0")
+    cookie = await sign_in(client, coordinator)
+    _, text = await page(client, "/web/u/LM", cookie)
+    assert 'data-figure="completeness">1/1<' in text
