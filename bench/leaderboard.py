@@ -163,15 +163,21 @@ async def measure(url: str) -> tuple[float, float, int]:
     return all_units, min(timings) * 1000, count
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def national_args(doc: str) -> tuple[argparse.Namespace, str]:
+    """The options of the benches on the national data set, and the PostgreSQL URL ("" for
+    the SQLite file)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--fresh", action="store_true", help="regenerate the data")
     parser.add_argument("--db", default="", help="a PostgreSQL URL (postgresql://user:pass@host/db)"
                         " to run on instead of the SQLite file; its schema is replaced")
     args = parser.parse_args()
+    return args, args.db.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def main() -> None:
+    args, url = national_args(__doc__)
     if args.db:
-        url = args.db.replace("postgresql://", "postgresql+asyncpg://", 1)
         if args.fresh or asyncio.run(postgres_rows(url)) != args.rows:
             t0 = time.perf_counter()
             asyncio.run(generate_postgres(url, args.rows))

@@ -11,7 +11,6 @@ over HTTP from the bot's aiohttp app, best of 5 after one warm-up.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -92,14 +91,8 @@ async def measure(url: str) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--fresh", action="store_true", help="regenerate the data")
-    parser.add_argument("--db", default="", help="a PostgreSQL URL (postgresql://user:pass@host/db)"
-                        " to run on instead of the SQLite file; its schema is replaced")
-    args = parser.parse_args()
+    args, url = data.national_args(__doc__)
     if args.db:
-        url = args.db.replace("postgresql://", "postgresql+asyncpg://", 1)
         if args.fresh or asyncio.run(data.postgres_rows(url)) != args.rows:
             asyncio.run(data.generate_postgres(url, args.rows))
     else:
