@@ -17,7 +17,7 @@ _REPORT_VERBS = {"bao", "bao cao", "ghi nhan", "ghi", "dang ky", "dangky", "dk",
 _QUESTION = re.compile(
     r"\?|\b(bao nhieu|bn|khong|ko|k|hong|chua|the nao|nhu nao|sao|gi|may|o dau|dau|nao|"
     r"muon|can|phai|hoi|tinh|neu|thi|duoc khong|co duoc|bao lau|lam sao|tien|nam|thang|"
-    r"tuoi|trieu|nghin|ngan|luong|muc|hang)\b")
+    r"tuoi|trieu|nghin|ngan|luong|muc|hang|nhieu|het|mua|gia|phi|ha|hen|nhi)\b")
 _UNIT = {w for w in UNIT_WORDS} | {"ho", "nguoi dan", "hs", "the"}
 _PLACES = {"ap", "to", "vuc", "khom", "xom", "doi", "khu"}  # "ấp 3": a name, not a count
 _MAX = 3  # digits: a count of sign-ups, not a year or an amount

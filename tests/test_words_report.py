@@ -60,6 +60,9 @@ NOT_REPORTS = [
     "có 3 người trong hộ thì đóng thế nào", "đăng ký ở đâu", "báo cáo thế nào",
     "thu nhập 3tr5 đóng bao nhiêu", "sinh năm 1980", "đóng 20 năm được lương hưu không",
     "bao 3 nguoi ?", "gọi 0912345678", "tuần 47", "100000 người",
+    # Southern ways of asking the price, with no question mark and no "bao"
+    "nhà tui 4 người mua BHYT hết nhiêu", "nha toi 4 nguoi mua bhyt het nhieu",
+    "3 người mua bhyt hả", "nhà 5 người giá bhyt",
 ]
 
 
