@@ -34,8 +34,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import (Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup,
-                      Message, MessageEntity, ReplyParameters, Update, constants)
+from telegram import Bot, CallbackQuery, Update, constants
 from telegram.error import (BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter,
                             TelegramError)
 from telegram.ext import Application
@@ -48,22 +47,20 @@ from bot.choices import pressed_choice
 from bot.config import ConfigError, Settings
 from bot.logs import LogGuard
 from bot.planner import Capabilities, File, Part, Photo, Text, plan
+from bot.telegram_payloads import PLATFORM, keyboard, placement, to_incoming
 from bot.web import read_body, update_slot
-from handlers.types import Choice, Incoming, Reply
+from handlers.types import Reply
 from models.members import move_chat_link
 from models.processed import choice_holder
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # Bot API #setwebhook
 TEXT_LIMIT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
                    Update.MY_CHAT_MEMBER]
-GONE = ("left", "kicked")  # the bot's statuses when it is no longer in a group
-ANONYMOUS_ADMIN = "GroupAnonymousBot"
 MAX_CONCURRENT_CHATS = 4  # SQLite has one writer: more chats at once only wait on its lock
 # after a failed getUpdates (network trouble, another poller: 409) or a failed update:
 # 5 s, doubling to at most a minute while the failures go on (bot/backoff.py)
@@ -271,114 +268,6 @@ class TelegramChannel:
             await call
         except TelegramError as exc:
             log.info("telegram: %s: %s", type(exc).__name__, exc.message)  # the App's LogGuard redacts
-
-
-def to_incoming(update: Update, *, bot_id: int, bot_username: str,
-                now: datetime) -> Incoming | None:
-    """The neutral message of an update, or None when it carries nothing for the bot."""
-    if update.my_chat_member is not None:
-        return membership(update, bot_username=bot_username, now=now)
-    press = update.callback_query
-    if press is not None:
-        if press.message is None or not press.data:
-            return None
-        chat, user = press.message.chat, press.from_user
-        kind = chat_kind(chat)
-        if kind is None:
-            return None
-        return Incoming(
-            platform=PLATFORM, chat_id=str(chat.id), chat_kind=kind, user_id=str(user.id),
-            display_name=user.full_name, text=press.data, message_id=f"cb{press.id}",
-            time=now, is_choice=True, bot_username=bot_username,
-            thread_id=topic(press.message) if isinstance(press.message, Message) else "")
-    message = update.edited_message or update.message
-    if message is None or message.from_user is None:
-        return None
-    anonymous = message.sender_chat is not None and not message.is_automatic_forward
-    if message.from_user.is_bot and not anonymous:
-        return None
-    text = message.text if message.text is not None else message.caption
-    kind = chat_kind(message.chat)
-    if text is None or kind is None:
-        return None
-    edited = update.edited_message is not None and message.edit_date is not None
-    return Incoming(
-        platform=PLATFORM, chat_id=str(message.chat.id), chat_kind=kind,
-        user_id=str(message.from_user.id), display_name=message.from_user.full_name,
-        text=text, message_id=str(message.message_id),
-        time=message.edit_date if edited else message.date, is_edit=edited,
-        # The update id tells two edits within one second apart (edit_date is in seconds);
-        # a redelivered edit keeps it.
-        edit_id=f"{int(message.edit_date.timestamp())}-{update.update_id}" if edited else "",
-        addressed_to_bot=addressed_to_bot(message, bot_id, bot_username),
-        bot_username=bot_username, thread_id=topic(message),
-        reply_to=str(message.message_id) if kind == "group" else "",
-        forwarded=message.forward_origin is not None or bool(message.is_automatic_forward),
-        anonymous=anonymous)
-
-
-def topic(message: Message) -> str:
-    """The forum topic a message is in ("" outside topics)."""
-    return str(message.message_thread_id) if message.is_topic_message else ""
-
-
-def membership(update: Update, *, bot_username: str, now: datetime) -> Incoming | None:
-    """The bot added to or removed from a group, as an event for the dispatcher."""
-    change = update.my_chat_member
-    kind = chat_kind(change.chat)
-    if kind != "group":
-        return None
-    was, now_in = change.old_chat_member.status not in GONE, change.new_chat_member.status not in GONE
-    if was == now_in:
-        return None  # promoted, restricted: still there
-    return Incoming(
-        platform=PLATFORM, chat_id=str(change.chat.id), chat_kind=kind,
-        user_id=str(change.from_user.id), display_name=change.from_user.full_name, text="",
-        message_id=f"member{update.update_id}", time=change.date or now,
-        bot_username=bot_username, event="added" if now_in else "removed")
-
-
-def placement(reply: Reply) -> dict:
-    """The forum topic and the message a reply answers, as sendMessage parameters; the
-    answer is still sent if that message was deleted meanwhile."""
-    where: dict = {}
-    if reply.thread_id:
-        where["message_thread_id"] = int(reply.thread_id)
-    if reply.reply_to:
-        where["reply_parameters"] = ReplyParameters(int(reply.reply_to),
-                                                    allow_sending_without_reply=True)
-    return where
-
-
-def chat_kind(chat: Chat) -> str | None:
-    if chat.type == Chat.PRIVATE:
-        return "private"
-    if chat.type in (Chat.GROUP, Chat.SUPERGROUP):
-        return "group"
-    return None  # channels: the bot does not work there
-
-
-def addressed_to_bot(message: Message, bot_id: int, bot_username: str) -> bool:
-    """A reply to one of the bot's messages, or a mention of it (@name or a text mention)."""
-    replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
-        return True
-    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
-    found = {**message.parse_entities(kinds), **message.parse_caption_entities(kinds)}
-    for entity, value in found.items():
-        if entity.type == MessageEntity.MENTION and value[1:].lower() == bot_username.lower():
-            return True
-        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
-            return True
-    return False
-
-
-def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are sentences, side by side they would be cut off."""
-    if not choices:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=c.payload)]
-                                 for c in choices])
 
 
 def platform_error(exc: TelegramError, redact: Callable[[str], str]) -> PlatformError:
