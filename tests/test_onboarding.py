@@ -78,9 +78,18 @@ async def test_moving_hamlet_keeps_history(staff):
 
 async def test_link_group(coordinator, staff):
     group = coordinator.in_group("g-lm")
-    assert "Đã liên kết nhóm này với Phường Long Mỹ" in await group.say("/lienket lm")
+    answer = await group.say("/lienket lm")
+    assert "Đã liên kết nhóm này với Phường Long Mỹ" in answer
+    assert "Nhóm sẽ nhận bảng xếp hạng hằng tuần" in answer
     answer = await staff.in_group("g-lm").say("/tiendo")
     assert "Tiến độ Phường Long Mỹ" in answer and "Khu vực 4 (Long Mỹ)" in answer
+
+
+async def test_a_hamlet_group_is_not_promised_a_ranking(coordinator):
+    """A hamlet has no units to rank: its group is told /tiendo, not a weekly ranking."""
+    answer = await coordinator.in_group("g-kv1").say("/lienket LM-KV1")
+    assert "Đã liên kết nhóm này với Khu vực 1 (Long Mỹ)" in answer
+    assert "Nhóm sẽ nhận bảng xếp hạng" not in answer and "/tiendo" in answer
 
 
 @pytest.mark.parametrize("who,chat,text,expected", [
