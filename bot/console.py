@@ -38,7 +38,8 @@ class ConsoleChannel:
         self.stdin, self.stdout = stdin or sys.stdin, stdout or sys.stdout
         self.interactive = self.stdin.isatty()
         # In a pipe the transcript stays short: no hint under numbered choices.
-        hint = f"  {make_renderer()(HINT_TEMPLATE)}" if self.interactive else ""
+        self._render = make_renderer()
+        hint = f"  {self._render(HINT_TEMPLATE)}" if self.interactive else ""
         self.capabilities = Capabilities(None, photo="upload", documents="upload", hint=hint)
         self.chat_id, self.chat_kind = f"private-{user_id}", "private"
         # Message ids must not repeat across runs: the database remembers handled ids.
@@ -83,12 +84,12 @@ class ConsoleChannel:
         if isinstance(part, File):  # saved where the console runs, like a download
             path = self.directory / part.document.name
             path.write_bytes(part.document.data)
-            return f"  [tệp {path}]"
+            return f"  {self._render('common/console_saved.j2', kind='file', file=path)}"
         if isinstance(part, Photo):  # saved like a file, so it can be opened
             self._images += 1
             path = self.directory / f"hamletbot-{self._run}-{self._images}.png"
             path.write_bytes(part.image)
-            return f"  [hình ảnh {path}]"
+            return f"  {self._render('common/console_saved.j2', kind='image', file=path)}"
         return part.text if isinstance(part, Text) else ""
 
     def _incoming(self, text: str, *, edit_of: tuple[str, str] | None = None) -> Incoming:
