@@ -26,7 +26,7 @@ SCHEMA: dict[str, str] = {
     "base_salary": "money", "reference_level": "money",
     "rural_poverty_line": "money", "urban_poverty_line": "money",
     "vsi_min_base_rule": "text", "vsi_rate": "rate", "vsi_max_multiplier": "int",
-    "vsi_min_age": "int", "vsi_payment_months": "ints", "vsi_prepay_max_months": "int",
+    "vsi_min_age": "int", "vsi_benefits": "text", "vsi_payment_months": "ints", "vsi_prepay_max_months": "int",
     "vsi_missing_max_months": "int", "vsi_deadline_months.six": "int",
     "vsi_deadline_months.twelve": "int", "vsi_book_issue_days": "int",
     "vsi_support_rate.poor": "rate", "vsi_support_rate.near_poor": "rate",
