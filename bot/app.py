@@ -65,7 +65,8 @@ def rules_from(settings: Settings) -> Rules:
                  undo_hours=r.undo_hours, max_text_length=r.max_text_length,
                  deadline=Deadline.parse(r.weekly_deadline),
                  messages_per_minute=settings.limits.messages_per_minute,
-                 join_attempts_per_hour=settings.limits.join_attempts_per_hour)
+                 join_attempts_per_hour=settings.limits.join_attempts_per_hour,
+                 review_threshold=settings.official.review_threshold)
 
 
 def board_settings(settings: Settings) -> BoardSettings:

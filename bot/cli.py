@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -88,7 +89,7 @@ def _import_command(kind: str) -> click.Command:
                    help=f"Import {kind} from a CSV or XLSX file: all rows or none.")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.pass_context
-    def command(ctx: click.Context, file: Path) -> None:
+    def command(ctx: click.Context, file: Path, **extra: str) -> None:
         from bot.importer import IMPORTERS, ImportFailed, read_rows
 
         settings = settings_of(ctx)
@@ -99,7 +100,7 @@ def _import_command(kind: str) -> click.Command:
                 with click.progressbar(length=len(rows.rows), label=f"Importing {kind}",
                                        file=sys.stderr) as bar:
                     count = await IMPORTERS[kind](rows, session=session,
-                                                  tick=lambda: bar.update(1))
+                                                  tick=lambda: bar.update(1), **extra)
                 await session.commit()
                 return count
 
@@ -111,13 +112,20 @@ def _import_command(kind: str) -> click.Command:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Imported {count} {kind} row(s) from {file}.")
 
+    if kind == "official":  # who imported the snapshots is kept with them
+        command = click.option("--by", default=getpass.getuser, show_default="the OS user",
+                               help="Who imports (a name kept with the snapshots).")(command)
     return command
 
 
 for _kind, _help in (("units", "Units: code,name,kind,parent_code (CSV or XLSX)."),
                      ("targets", "Targets: unit_code,programme,year,value (CSV or XLSX)."),
                      ("baselines", "Counts achieved before the bot: "
-                                   "unit_code,programme,date,count (CSV or XLSX).")):
+                                   "unit_code,programme,date,count (CSV or XLSX)."),
+                     ("official", "BHXH's official participants: "
+                                  "unit_code,programme,as_of,participants (CSV or XLSX)."),
+                     ("population", "Units' populations (for health insurance coverage): "
+                                    "unit_code,population (CSV or XLSX).")):
     _group = click.Group(name=_kind, help=_help)
     _group.add_command(_import_command(_kind))
     cli.add_command(_group)
@@ -125,17 +133,19 @@ for _kind, _help in (("units", "Units: code,name,kind,parent_code (CSV or XLSX).
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["units", "targets", "baselines"]),
+@click.option("--kind", type=click.Choice(["units", "targets", "baselines", "official",
+                                           "population"]),
               help="Which import the file is for. Default: from the file name "
                    "(units.xlsx, targets.csv, ...).")
 def template(file: Path, kind: str | None) -> None:
     """Write an import template (header and an example) as XLSX, or CSV for other names."""
-    from bot.importer import COLUMNS, write_template
+    from bot.import_template import write_template
+    from bot.importer import COLUMNS
 
     kind = kind or next((k for k in COLUMNS if file.name.lower().startswith(k)), None)
     if kind is None:
-        raise click.ClickException("name the file units.xlsx, targets.xlsx or baselines.xlsx, "
-                                   "or give --kind")
+        raise click.ClickException("name the file units.xlsx, targets.xlsx, baselines.xlsx, "
+                                   "official.xlsx or population.xlsx, or give --kind")
     write_template(file, kind)
     click.echo(f"Wrote a {kind} template to {file}: fill in the rows below the header "
                f"(replace the example) and run: hamletbot {kind} import {file}")

@@ -180,6 +180,13 @@ class ScheduleSettings(_Section):
         return v
 
 
+class OfficialSettings(_Section):
+    """BHXH's official figures (`hamletbot official import`, models/official.py)."""
+    # A unit is flagged for review when its reported gain between its last two snapshots
+    # differs from the official change by more than this share of that change.
+    review_threshold: float = Field(0.2, ge=0, le=100)
+
+
 class SenderSettings(_Section):
     """The outbox sender (rate limits per platform are in bot/sender.py, from PLATFORMS.md)."""
     max_attempts: int = Field(8, ge=1, le=100)
@@ -202,6 +209,7 @@ class Settings(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     sender: SenderSettings = Field(default_factory=SenderSettings)
+    official: OfficialSettings = Field(default_factory=OfficialSettings)
 
     def active_channels(self) -> list[str]:
         """Configured channels, or: every platform that has a token, else the console."""

@@ -1,4 +1,5 @@
-"""CSV and XLSX import of units, targets and baselines: all rows or nothing.
+"""CSV and XLSX import of units, targets, baselines, BHXH's official figures and
+populations: all rows or nothing.
 
 A file is read by its extension (`.xlsx`: the first sheet; anything else: UTF-8 CSV) into
 the same rows of text, so both go through one validation. Every bad row is reported with
@@ -17,13 +18,12 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Callable
 from zipfile import BadZipFile, ZipFile
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
+from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from sqlmodel import select
@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ImportSettings
 from models.ledger import Report
+from models.official import OfficialFigure, record_official
 from models.units import KINDS, PROGRAMMES, Target, Unit
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
@@ -44,6 +45,8 @@ COLUMNS = {
     "units": ("code", "name", "kind", "parent_code"),
     "targets": ("unit_code", "programme", "year", "value"),
     "baselines": ("unit_code", "programme", "date", "count"),
+    "official": ("unit_code", "programme", "as_of", "participants"),
+    "population": ("unit_code", "population"),
 }
 
 
@@ -148,42 +151,6 @@ def _rows(kind: str, header: list[str], lines: Iterable[tuple[int, list[str]]],
         else:
             out.rows.append((number, clean))
     return out
-
-
-EXAMPLES = {  # a valid example per file kind, for `hamletbot template`
-    "units": [("CT", "Thành phố Cần Thơ", "city", ""),
-              ("LM", "Phường Long Mỹ", "commune", "CT"),
-              ("LM-KV1", "Khu vực 1 (Long Mỹ)", "hamlet", "LM")],
-    "targets": [("LM-KV1", "bhxh_tn", 2026, 453)],
-    "baselines": [("LM-KV1", "bhxh_tn", date(2026, 9, 30), 401)],
-}
-
-
-def write_template(path: Path, kind: str) -> None:
-    """An empty file to fill in: the header and an example, as XLSX or (other names) CSV."""
-    if path.suffix.lower() != ".xlsx":
-        with path.open("w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerows([COLUMNS[kind], *[[_text(v) for v in row]
-                                                for row in EXAMPLES[kind]]])
-        return
-    book = Workbook()
-    sheet = book.active
-    sheet.title = kind
-    sheet.append(COLUMNS[kind])
-    for row in EXAMPLES[kind]:
-        sheet.append(list(row))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column in sheet.columns:
-        cells = list(column)
-        if isinstance(cells[1].value, date):
-            for cell in cells[1:]:
-                cell.number_format = "YYYY-MM-DD"
-        width = max(len(_text(c.value)) for c in cells)
-        sheet.column_dimensions[cells[0].column_letter].width = max(width + 2, 12)
-    sheet.freeze_panes = "A2"
-    book.save(path)
 
 
 def _int(value: str, low: int, high: int) -> int | None:
@@ -348,11 +315,74 @@ def _date(value: str) -> date | None:
         return None
 
 
-IMPORTERS = {"units": import_units, "targets": import_targets, "baselines": import_baselines}
+async def import_official(rows: Rows, *, session: AsyncSession,
+                          tick: Callable[[], None] = lambda: None, by: str,
+                          now: datetime | None = None) -> int:
+    """BHXH's participants per unit, programme and day, as snapshots recorded `by` an
+    operator; a snapshot already recorded for the same unit, programme and day is
+    superseded (and kept)."""
+    units = {u.code: u for u in await session.exec(select(Unit))}
+    now = now or datetime.now(timezone.utc)
+    problems, valid, seen = list(rows.problems), [], set()
+    for number, row in rows.rows:
+        unit = units.get(row["unit_code"].upper())
+        day, count = _date(row["as_of"]), _int(row["participants"], 0, 100_000_000)
+        key = (unit.id if unit else None, row["programme"], day)
+        problem = _reference_problem(unit, row) or (
+            f"as_of {row['as_of']!r} must be written YYYY-MM-DD, such as 2026-10-31"
+            if day is None else
+            f"participants {row['participants']!r} must be a whole number ≥ 0"
+            if count is None else
+            "the same unit, programme and as_of appear twice" if key in seen else "")
+        seen.add(key)
+        if problem:
+            problems.append((number, problem))
+        else:
+            valid.append(OfficialFigure(unit_id=unit.id, programme=row["programme"], as_of=day,
+                                        participants=count, imported_at=now,
+                                        imported_by=by[:100]))
+            tick()
+    _check(problems)
+    await record_official(valid, session=session)
+    return len(valid)
+
+
+async def import_population(rows: Rows, *, session: AsyncSession,
+                            tick: Callable[[], None] = lambda: None) -> int:
+    """Each unit's population (health insurance coverage is a share of it); a re-import
+    replaces it, and an empty cell clears it."""
+    units = {u.code: u for u in await session.exec(select(Unit))}
+    problems, valid, seen = list(rows.problems), [], set()
+    for number, row in rows.rows:
+        unit = units.get(row["unit_code"].upper())
+        text = row["population"]
+        people = _int(text, 1, 1_000_000_000) if text else None
+        problem = (f"unit_code {row['unit_code']!r} is not a known unit" if unit is None else
+                   f"population {text!r} must be a whole number ≥ 1 (or empty)"
+                   if text and people is None else
+                   "the same unit appears twice" if unit.id in seen else "")
+        if problem:
+            problems.append((number, problem))
+        else:
+            seen.add(unit.id)
+            valid.append((unit, people))
+    _check(problems)
+    for unit, people in valid:
+        unit.population = people
+        session.add(unit)
+        tick()
+    await session.flush()
+    return len(valid)
+
+
+IMPORTERS = {"units": import_units, "targets": import_targets, "baselines": import_baselines,
+             "official": import_official, "population": import_population}
 
 
 async def import_file(path: Path, kind: str, *, session: AsyncSession,
                       limits: ImportSettings = ImportSettings(),
-                      tick: Callable[[], None] = lambda: None) -> int:
-    """Read, validate and write one file inside the caller's transaction."""
-    return await IMPORTERS[kind](read_rows(path, kind, limits), session=session, tick=tick)
+                      tick: Callable[[], None] = lambda: None, **extra) -> int:
+    """Read, validate and write one file inside the caller's transaction; `extra`: what
+    the kind needs besides (official: by=)."""
+    return await IMPORTERS[kind](read_rows(path, kind, limits), session=session, tick=tick,
+                                 **extra)

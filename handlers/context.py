@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # both import this module
 
 @dataclass(frozen=True)
 class Rules:
-    """Reporting limits, built by bot/ from the settings."""
+    """Reporting limits and how figures are judged, built by bot/ from the settings."""
     max_per_report: int = 500
     confirm_above: int = 50
     undo_hours: int = 48
@@ -30,6 +30,7 @@ class Rules:
     messages_per_minute: int = 20  # per user; the dispatcher slows down a flood
     join_attempts_per_hour: int = 5  # wrong invite codes per user before /thamgia refuses
     deadline: Deadline = Deadline()  # a week's reports count as on time until then
+    review_threshold: float = 0.2  # official.review_threshold (models/official.py)
 
 
 @dataclass

@@ -6,13 +6,15 @@ from models.attempts import JoinAttempt
 from models.faq import FaqLog
 from models.ledger import Report
 from models.members import ChatLink, Invite, Member
+from models.official import OfficialFigure
 from models.outbox import Outbox
 from models.processed import PendingChoice, ProcessedMessage
 from models.units import Target, Unit
 from models.web_access import ApiToken, WebLink, WebSession
 
 __all__ = [
-    "ApiToken", "ChatLink", "FaqLog", "Invite", "JoinAttempt", "Member", "Outbox", "PendingChoice",
+    "ApiToken", "ChatLink", "FaqLog", "Invite", "JoinAttempt", "Member", "OfficialFigure",
+    "Outbox", "PendingChoice",
     "ProcessedMessage", "Report", "Target", "Unit",
     "WebLink", "WebSession",
 ]

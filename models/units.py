@@ -18,6 +18,9 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=200)
     kind: str = Field(max_length=16)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    # People living in the unit (`hamletbot population import`): health insurance coverage
+    # is achieved / population.
+    population: int | None = None
 
 
 class Target(SQLModel, table=True):

@@ -16,7 +16,8 @@ from sqlmodel import select
 from bot.cli import cli
 from bot.console import ConsoleChannel
 from bot.delivery import reply_from_payload, reply_payload
-from bot.importer import ImportFailed, import_file, write_template
+from bot.import_template import write_template
+from bot.importer import ImportFailed, import_file
 from handlers.types import Document, Reply
 from models.ledger import Report
 from models.progress import unit_progress
@@ -189,7 +190,7 @@ async def test_xlsx_import_reads_typed_cells(demo, tmp_path):
     assert entries == [(date(2026, 1, 5), 12), (date(2026, 2, 1), 3)]
 
 
-@pytest.mark.parametrize("kind", ["units", "targets", "baselines"])
+@pytest.mark.parametrize("kind", ["units", "targets", "baselines", "official", "population"])
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_templates_have_the_header_and_a_valid_example(tmp_path, kind, suffix):
     from bot.importer import COLUMNS, read_rows

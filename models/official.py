@@ -1,0 +1,164 @@
+"""BHXH's official figures: dated snapshots of the participants per unit and programme.
+
+The official count is the social insurance agency's, imported from its monthly data
+(`hamletbot official import`), beside the counts staff report (models/rollup.py). A
+snapshot belongs to the unit it names, whatever its level: it is not summed up the tree,
+since communes' snapshots may be of different days. A re-import for the same unit,
+programme and day supersedes the snapshot (`superseded_at` set), which stays for the
+audit; queries read only current snapshots.
+
+- `latest_official`: per unit and programme, the newest snapshot on or before a day, for a
+  set of units (or all) in one query on `ix_officialfigure_latest`.
+- `review_flags`: units whose reported gain between their last two snapshots differs from
+  the official change by more than a share of it (`official.review_threshold`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Index, and_, func
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.base import UtcField
+from models.ledger import Report
+from models.rollup import Rollup, _add_up
+from models.units import PROGRAMMES
+
+
+class OfficialFigure(SQLModel, table=True):
+    """One imported snapshot; never deleted. Who imported it is an operator's name (the
+    CLI's --by or the OS user), never a resident's."""
+    __table_args__ = (Index("ix_officialfigure_latest", "unit_id", "programme", "as_of",
+                            "superseded_at", "participants"),)
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    programme: str = Field(max_length=16)
+    as_of: date
+    participants: int
+    imported_at: datetime = UtcField()
+    imported_by: str = Field(max_length=100)
+    superseded_at: datetime | None = UtcField(default=None, nullable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Official:
+    """A unit's official figure for one programme: participants on a day."""
+    as_of: date
+    participants: int
+
+    def difference(self, reported: int) -> int:
+        """Reported minus official: positive when staff reported more than BHXH counts."""
+        return reported - self.participants
+
+
+Key = tuple[int, str]  # (unit id, programme)
+
+
+def _current(as_of: date, unit_ids: list[int] | None):
+    stmt = select(OfficialFigure.unit_id, OfficialFigure.programme).where(
+        OfficialFigure.superseded_at.is_(None), OfficialFigure.as_of <= as_of)
+    return stmt if unit_ids is None else stmt.where(OfficialFigure.unit_id.in_(unit_ids))
+
+
+async def latest_official(unit_ids: Iterable[int] | None, as_of: date, *,
+                          session: AsyncSession) -> dict[Key, Official]:
+    """(unit id, programme) → the newest current snapshot dated `as_of` or earlier, for the
+    units given (None: every unit); units without one are absent."""
+    ids = None if unit_ids is None else list(unit_ids)
+    newest = (_current(as_of, ids).add_columns(func.max(OfficialFigure.as_of).label("day"))
+              .group_by(OfficialFigure.unit_id, OfficialFigure.programme).subquery())
+    o = OfficialFigure
+    stmt = select(o.unit_id, o.programme, o.as_of, o.participants).join(newest, and_(
+        o.unit_id == newest.c.unit_id, o.programme == newest.c.programme,
+        o.as_of == newest.c.day)).where(o.superseded_at.is_(None))
+    return {(u, p): Official(day, n) for u, p, day, n in await session.exec(stmt)}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFlag:
+    """A unit and programme to review: between two snapshots, staff reported `reported`
+    new participants (over the unit's subtree) where BHXH's count changed by `official`."""
+    unit_id: int
+    programme: str
+    since: date
+    until: date
+    reported: int
+    official: int
+
+    @property
+    def gap(self) -> int:
+        return self.reported - self.official
+
+
+async def review_flags(tree: Rollup, *, threshold: float,
+                       session: AsyncSession) -> list[ReviewFlag]:
+    """The units of `tree` whose reported gain since their previous snapshot differs from
+    the official change by more than `threshold` × |official change| (any difference when
+    the official figure did not change). Only the last two snapshots on or before the
+    tree's day are compared; a baseline import is not a gain."""
+    pairs = await _last_two(list(tree.units), tree.as_of, session=session)
+    gains: dict[tuple[date, date], dict[int, list[int]]] = {}
+    for window in {(old.as_of, new.as_of) for old, new in pairs.values()}:
+        gains[window] = await _gains(tree, *window, session=session)
+    flags = []
+    for (unit_id, programme), (old, new) in sorted(pairs.items()):
+        row = gains[(old.as_of, new.as_of)].get(unit_id)
+        reported = row[PROGRAMMES.index(programme)] if row else 0
+        change = new.participants - old.participants
+        if abs(reported - change) > threshold * abs(change):
+            flags.append(ReviewFlag(unit_id, programme, old.as_of, new.as_of, reported, change))
+    return flags
+
+
+async def _last_two(unit_ids: list[int], as_of: date, *,
+                    session: AsyncSession) -> dict[Key, tuple[Official, Official]]:
+    """(unit, programme) → its previous and latest current snapshots, where it has two."""
+    o = OfficialFigure
+    order = func.row_number().over(partition_by=(o.unit_id, o.programme),
+                                   order_by=o.as_of.desc()).label("n")
+    ranked = (_current(as_of, unit_ids).add_columns(o.as_of, o.participants, order)
+              .where(o.programme.in_(PROGRAMMES)).subquery())
+    rows = await session.exec(select(ranked.c.unit_id, ranked.c.programme, ranked.c.as_of,
+                                     ranked.c.participants, ranked.c.n).where(ranked.c.n <= 2))
+    found: dict[Key, dict[int, Official]] = {}
+    for unit_id, programme, day, participants, n in rows:
+        found.setdefault((unit_id, programme), {})[n] = Official(day, participants)
+    return {key: (two[2], two[1]) for key, two in found.items() if len(two) == 2}
+
+
+async def _gains(tree: Rollup, since: date, until: date, *,
+                 session: AsyncSession) -> dict[int, list[int]]:
+    """Unit id → per programme, the entries dated after `since` up to `until` over the
+    unit's subtree (baselines left out)."""
+    stmt = (select(Report.unit_id, Report.programme, func.sum(Report.count))
+            .where(Report.unit_id.in_(list(tree.units)), Report.kind != "baseline",
+                   Report.local_date > since, Report.local_date <= until)
+            .group_by(Report.unit_id, Report.programme))
+    sums: dict[int, list[int]] = {}
+    for unit_id, programme, count in await session.exec(stmt):
+        if programme in PROGRAMMES:
+            sums.setdefault(unit_id, [0] * len(PROGRAMMES))[PROGRAMMES.index(programme)] += \
+                int(count or 0)
+    _add_up(tree, sums, len(PROGRAMMES))
+    return sums
+
+
+async def record_official(snapshots: list[OfficialFigure], *, session: AsyncSession) -> None:
+    """Add the snapshots (one per unit, programme and day); each supersedes the current
+    snapshot of its unit, programme and day, which is kept with `superseded_at` set."""
+    if not snapshots:
+        return
+    days = {s.as_of for s in snapshots}
+    keys = {(s.unit_id, s.programme, s.as_of) for s in snapshots}
+    current = await session.exec(select(OfficialFigure).where(
+        OfficialFigure.superseded_at.is_(None), OfficialFigure.as_of.in_(days)))
+    for old in current:
+        if (old.unit_id, old.programme, old.as_of) in keys:
+            old.superseded_at = snapshots[0].imported_at
+            session.add(old)
+    await session.flush()
+    session.add_all(snapshots)
+    await session.flush()
