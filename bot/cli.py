@@ -124,8 +124,9 @@ for _kind, _help in (("units", "Units: code,name,kind,parent_code (CSV or XLSX).
                                    "unit_code,programme,date,count (CSV or XLSX)."),
                      ("official", "BHXH's official participants: "
                                   "unit_code,programme,as_of,participants (CSV or XLSX)."),
-                     ("population", "Units' populations (for health insurance coverage): "
-                                    "unit_code,population (CSV or XLSX).")):
+                     ("population", "Units' populations and health insurance coverage "
+                                    "targets (whole %): unit_code,population,coverage_target "
+                                    "(CSV or XLSX).")):
     _group = click.Group(name=_kind, help=_help)
     _group.add_command(_import_command(_kind))
     cli.add_command(_group)

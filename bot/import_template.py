@@ -18,7 +18,7 @@ EXAMPLES = {  # a valid example per file kind, for `hamletbot template`
     "baselines": [("LM-KV1", "bhxh_tn", date(2026, 9, 30), 401)],
     "official": [("LM", "bhxh_tn", date(2026, 10, 31), 1215),
                  ("LM", "bhyt", date(2026, 10, 31), 39870)],
-    "population": [("LM", 45180), ("LM-KV1", 5120)],
+    "population": [("LM", 45180, 95), ("LM-KV1", 5120, "")],
 }
 
 

@@ -46,7 +46,7 @@ COLUMNS = {
     "targets": ("unit_code", "programme", "year", "value"),
     "baselines": ("unit_code", "programme", "date", "count"),
     "official": ("unit_code", "programme", "as_of", "participants"),
-    "population": ("unit_code", "population"),
+    "population": ("unit_code", "population", "coverage_target"),
 }
 
 
@@ -349,26 +349,29 @@ async def import_official(rows: Rows, *, session: AsyncSession,
 
 async def import_population(rows: Rows, *, session: AsyncSession,
                             tick: Callable[[], None] = lambda: None) -> int:
-    """Each unit's population (health insurance coverage is a share of it); a re-import
-    replaces it, and an empty cell clears it."""
+    """Each unit's population and its health insurance coverage target (a whole percent,
+    e.g. 95); a re-import replaces both, and an empty cell clears one."""
     units = {u.code: u for u in await session.exec(select(Unit))}
     problems, valid, seen = list(rows.problems), [], set()
     for number, row in rows.rows:
         unit = units.get(row["unit_code"].upper())
-        text = row["population"]
-        people = _int(text, 1, 1_000_000_000) if text else None
+        people, share = row["population"], row["coverage_target"]
+        values = (_int(people, 1, 1_000_000_000) if people else None,
+                  _int(share, 1, 100) if share else None)
         problem = (f"unit_code {row['unit_code']!r} is not a known unit" if unit is None else
-                   f"population {text!r} must be a whole number ≥ 1 (or empty)"
-                   if text and people is None else
+                   f"population {people!r} must be a whole number ≥ 1 (or empty)"
+                   if people and values[0] is None else
+                   f"coverage_target {share!r} must be a whole percent 1-100 (or empty)"
+                   if share and values[1] is None else
                    "the same unit appears twice" if unit.id in seen else "")
         if problem:
             problems.append((number, problem))
         else:
             seen.add(unit.id)
-            valid.append((unit, people))
+            valid.append((unit, values))
     _check(problems)
-    for unit, people in valid:
-        unit.population = people
+    for unit, (people, share) in valid:
+        unit.population, unit.coverage_target_pct = people, share
         session.add(unit)
         tick()
     await session.flush()

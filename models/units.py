@@ -19,8 +19,10 @@ class Unit(SQLModel, table=True):
     kind: str = Field(max_length=16)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     # People living in the unit (`hamletbot population import`): health insurance coverage
-    # is achieved / population.
+    # is achieved / population; a coverage target (whole percent) stands in for a health
+    # insurance target where the unit has none.
     population: int | None = None
+    coverage_target_pct: int | None = None
 
 
 class Target(SQLModel, table=True):

@@ -162,18 +162,20 @@ def test_cli_official_import_with_who_and_template(tmp_path, monkeypatch):
 
 
 async def test_population_import(demo, tmp_path):
-    text = "unit_code,population\nLM,\"45.180\"\nlm-kv1,5120\n"
+    text = "unit_code,population,coverage_target\nLM,\"45.180\",95\nlm-kv1,5120,\nOM,,90\n"
     async with demo.sessions() as session:
         assert await import_file(write(tmp_path, text, "p.csv"), "population",
-                                 session=session) == 2
+                                 session=session) == 3
         await session.commit()
-    bad = "unit_code,population\nLM,45180\nNOPE,1\nOM,0\nMT,1e5\nlm,\n"
+    bad = ("unit_code,population,coverage_target\nLM,45180,95\nNOPE,1,\nOM,0,\nMT,1e5,\n"
+           "lm,,\nMT,10,101\nMT,10,92.5\n")
     with pytest.raises(ImportFailed) as failed:
         async with demo.sessions() as session:
             await import_file(write(tmp_path, bad, "p2.csv"), "population", session=session)
-    assert [e.split(":")[0] for e in failed.value.errors] == ["row 3", "row 4", "row 5",
-                                                              "row 6"]
+    assert [e.split(":")[0] for e in failed.value.errors] == [
+        "row 3", "row 4", "row 5", "row 6", "row 7", "row 8"]
     async with demo.sessions() as session:
-        people = dict((await session.exec(select(Unit.code, Unit.population).where(
-            Unit.population.is_not(None)))).all())
-    assert people == {"LM": 45180, "LM-KV1": 5120}
+        people = {c: (p, t) for c, p, t in (await session.exec(select(
+            Unit.code, Unit.population, Unit.coverage_target_pct).where(
+                (Unit.population.is_not(None)) | (Unit.coverage_target_pct.is_not(None))))).all()}
+    assert people == {"LM": (45180, 95), "LM-KV1": (5120, None), "OM": (None, 90)}

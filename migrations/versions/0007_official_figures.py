@@ -1,4 +1,4 @@
-"""officialfigure: BHXH's dated snapshots; unit.population
+"""officialfigure: BHXH's dated snapshots; unit.population and coverage_target_pct
 
 Revision ID: 0007
 Revises: 0006
@@ -32,10 +32,12 @@ def upgrade() -> None:
                     unique=False)
     with op.batch_alter_table('unit') as batch:
         batch.add_column(sa.Column('population', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('coverage_target_pct', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('unit') as batch:
+        batch.drop_column('coverage_target_pct')
         batch.drop_column('population')
     op.drop_index('ix_officialfigure_latest', table_name='officialfigure')
     op.drop_table('officialfigure')
