@@ -10,10 +10,9 @@ from sqlmodel import select
 from bot.app import running_app
 from bot.cli_settings import settings_of, unit_or_fail
 from bot.scheduler import Jobs
-from handlers.leaderboard import board_reply
-from models.leaderboard import Week, board
-from models.rollup import rollup
+from models.leaderboard import Week
 from models.members import ChatLink
+from models.weeks import week_just_ended
 
 
 @click.group()
@@ -35,14 +34,16 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
     async def main() -> None:
         async with running_app(settings) as app, app.sessions() as session:
             unit = await unit_or_fail(unit_code, session=session)
+            today = app.clock().astimezone(app.tz).date()
             try:
-                week = (Week.parse(week_label) if week_label else
-                        Week.containing(app.clock().astimezone(app.tz).date()).previous())
+                week = Week.parse(week_label) if week_label else week_just_ended(today)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
+            jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards,
+                        tz=app.tz, platforms=[], clock=app.clock,
+                        deadline=app.tools.rules.deadline)
             if dry_run:
-                figures = await rollup(unit, week.end, session=session)
-                reply = board_reply(board(figures, unit.id), app.boards, app.render)
+                reply = await jobs.preview(unit.id, week, today, session=session)
                 click.echo(reply.text)
                 chart = "none"
                 if reply.image:  # saved in the current directory, so it can be opened
@@ -53,10 +54,7 @@ def push_leaderboard(ctx: click.Context, unit_code: str, week_label: str | None,
                 return
             links = list(await session.exec(select(ChatLink).where(
                 ChatLink.unit_id == unit.id, ChatLink.active)))
-            jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards,
-                        tz=app.tz, platforms=[], clock=app.clock,
-                        deadline=app.tools.rules.deadline)
-            added = await jobs.push(links, week, session=session)
+            added = await jobs.push(links, week, today, session=session)
             await session.commit()
             click.echo(f"Queued {added} message(s) for {len(links)} linked group(s) of "
                        f"{unit.code}, week {week.label} (already queued: {len(links) - added}).")

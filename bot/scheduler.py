@@ -23,16 +23,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ScheduleSettings
 from bot.delivery import reply_payload
-from handlers.leaderboard import BoardSettings, board_reply
+from handlers.leaderboard import BoardSettings, unit_reply
 from handlers.types import Reply
 from models.completeness import Deadline, completeness, reported_entries
-from models.leaderboard import Week, board
 from models.ledger import Report
 from models.members import ChatLink, Member
 from models.outbox import enqueue, existing_keys, first_to_run
 from models.processed import purge
 from models.rollup import Rollup, rollup
 from models.units import PROGRAMMES, Unit
+from models.weeks import Week, this_week, week_just_ended
 
 log = logging.getLogger(__name__)
 
@@ -63,45 +63,57 @@ class Jobs:
 
     async def leaderboard(self, fire: datetime) -> int:
         """The week just ended (before `fire`'s week) to every active linked group."""
-        week = Week.containing(fire.astimezone(self.tz).date()).previous()
+        today = fire.astimezone(self.tz).date()
+        week = week_just_ended(today)
         async with self.sessions() as session:
             if not await first_to_run(f"leaderboard:{week.label}", session=session):
                 return 0  # another instance is running this week's push
             links = list(await session.exec(select(ChatLink).where(
                 ChatLink.active, col(ChatLink.platform).in_(self.platforms))))
-            added = await self.push(links, week, session=session)
+            added = await self.push(links, week, today, session=session)
             await session.commit()
         log.info("leaderboard %s: %d outbox row(s) added", week.label, added)
         return added
 
-    async def push(self, links: list[ChatLink], week: Week, *, session: AsyncSession) -> int:
-        """Queue `week`'s board of each link's unit (the manual push shares this)."""
+    async def push(self, links: list[ChatLink], week: Week, today: date, *,
+                   session: AsyncSession) -> int:
+        """Queue `week`'s board of each link's unit, or a hamlet's summary, written on
+        `today` (the manual push shares this)."""
         keys = {link.id: f"leaderboard:{week.label}:{link.platform}:{link.chat_id}"
                 for link in links}
         done = await existing_keys(list(keys.values()), session=session)
         todo = [link for link in links if keys[link.id] not in done]
         if not todo:
             return 0
-        tree = await _tree(week, {link.unit_id for link in todo}, session=session)
-        done = await completeness(tree, week, deadline=self.deadline, tz=self.tz,
-                                  session=session)
-        replies: dict[int, Reply] = {}
+        replies = await self._replies({link.unit_id for link in todo}, week, today,
+                                      session=session)
         added = 0
         for link in todo:
-            if link.unit_id not in replies:  # one chart per unit, drawn off the event loop
-                replies[link.unit_id] = await asyncio.to_thread(
-                    board_reply, board(tree, link.unit_id), self.layout, self.render,
-                    None, done[link.unit_id])
             added += await enqueue(keys[link.id], link.platform, link.chat_id,
                                    reply_payload(replies[link.unit_id]), now=self.clock(),
                                    session=session)
         return added
 
+    async def preview(self, unit_id: int, week: Week, today: date, *,
+                      session: AsyncSession) -> Reply:
+        """What `push` would queue for a group linked to the unit (a dry run)."""
+        return (await self._replies({unit_id}, week, today, session=session))[unit_id]
+
+    async def _replies(self, unit_ids: set[int], week: Week, today: date, *,
+                       session: AsyncSession) -> dict[int, Reply]:
+        tree = await _tree(week, await _board_units(unit_ids, session=session),
+                           session=session)
+        done = await completeness(tree, week, deadline=self.deadline, tz=self.tz,
+                                  session=session)
+        # one chart per unit, drawn off the event loop
+        return {uid: await asyncio.to_thread(unit_reply, tree, uid, self.layout, self.render,
+                                             today, done) for uid in unit_ids}
+
     async def reminder(self, fire: datetime) -> int:
         """To each active staff member of a hamlet that has reported nothing (no count, no nil
         report, by anyone) this week so far."""
         today = fire.astimezone(self.tz).date()
-        week = Week.containing(today)
+        week = this_week(today)
         async with self.sessions() as session:
             if not await first_to_run(f"reminder:{week.label}", session=session):
                 return 0
@@ -166,6 +178,15 @@ async def _tree(week: Week, unit_ids: set[int], *, session: AsyncSession) -> Rol
     if len(unit_ids) <= SUBTREE_LIMIT:
         roots = list(await session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))))
     return await rollup(roots, week.end, session=session)
+
+
+async def _board_units(unit_ids: set[int], *, session: AsyncSession) -> set[int]:
+    """The units whose boards hold the given ones': a hamlet's commune (it is ranked there),
+    any other unit itself."""
+    rows = await session.exec(select(Unit.id, Unit.kind, Unit.parent_id)
+                              .where(col(Unit.id).in_(unit_ids)))
+    return {parent if kind == "hamlet" and parent is not None else uid
+            for uid, kind, parent in rows}
 
 
 def latest_fire(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:

@@ -71,7 +71,7 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
     months = await monthly_gains(tree, session=session)
     entries = await ledger_of(list(tree.units), session=session, since=date(year, 1, 1),
                               until=until)
-    labels = _Labels(render)
+    labels = _Labels(render, tree, today)
     book = Workbook()
     summary = book.active
     summary.title, ledger_title = labels.sheets[:2]
@@ -92,9 +92,12 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
 class _Labels:
     """Every word in the file comes from templates/export/, rendered once."""
 
-    def __init__(self, render: Callable[..., str]) -> None:
+    def __init__(self, render: Callable[..., str], tree: Rollup, today: date) -> None:
         self.sheets = render("export/sheet_names.j2").splitlines()
-        self.summary = render("export/summary_columns.j2", months=MONTHS).splitlines()
+        # the gain column says which days it counts ("tuần này" is the week of today)
+        self.summary = render("export/summary_columns.j2", months=MONTHS,
+                              when=tree.week.relation(today),
+                              span=tree.week.gain_span(tree.as_of)).splitlines()
         self.ledger = render("export/ledger_columns.j2").splitlines()
         self.weekly = render("export/completeness_columns.j2").splitlines()
         self.level = {k: render("export/level.j2", kind=k) for k in KINDS}

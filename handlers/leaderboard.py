@@ -1,7 +1,9 @@
 """/bxh: the weekly leaderboard of a unit, and the view shared with the scheduled push.
 
 Rankings exist to direct help: the strongest units are named as examples to learn from,
-the weakest are named for support, never shamed.
+the weakest are named for support, never shamed. A hamlet has nothing to rank: its group
+gets the hamlet's own summary, with its rank among its commune's hamlets from the
+commune's board.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from handlers.context import Context
 from handlers.text import fold
 from handlers.types import Incoming, Reply
 from models.completeness import Completeness, completeness
-from models.leaderboard import Board, Standing, Week, board
-from models.rollup import rollup
-from models.units import PROGRAMMES
+from models.leaderboard import Board, Figures, Standing, Week, board
+from models.rollup import Rollup, rollup
+from models.units import PROGRAMMES, Unit
+from models.weeks import this_week
 
 FIRST_YEAR = 2000
 HIGHLIGHTS = 3  # at most this many strongest / weakest units named (a third of them)
@@ -44,7 +47,15 @@ class Section:
     truncated: bool  # only the top and bottom are listed
 
 
-def view(board: Board, layout: BoardSettings, focus_id: int | None = None,
+@dataclass(frozen=True)
+class HamletLine:
+    """A hamlet's figures for one programme, and its rank among its commune's hamlets."""
+    figures: Figures
+    rank: int | None  # None: no target (or no commune), not ranked
+    count: int  # the commune's hamlets ranked
+
+
+def view(board: Board, layout: BoardSettings, today: date, focus_id: int | None = None,
          done: Completeness | None = None) -> dict:
     """What the template and the chart show: per programme, the rows to list (all of them,
     or the top and bottom N with the viewer's own unit), and the units to highlight."""
@@ -65,15 +76,21 @@ def view(board: Board, layout: BoardSettings, focus_id: int | None = None,
                    if s not in strongest and s.figures.remaining]
         sections.append(Section(programme, board.totals[programme], rows, strongest,
                                 weakest, focus, len(with_target), truncated))
-    return {"board": board, "week": board.week, "sections": sections, "focus_id": focus_id,
-            "year_end": date(board.week.year, 12, 31), "done": done}
+    return {"board": board, "sections": sections, "focus_id": focus_id,
+            "year_end": date(board.week.year, 12, 31), "done": done,
+            **_when(board.week, board.as_of, today)}
 
 
-def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
+def _when(week: Week, as_of: date, today: date) -> dict:
+    """The week, the day its figures are read as of, and whether it is 'this' week."""
+    return {"week": week, "as_of": as_of, "when": week.relation(today)}
+
+
+def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str], today: date,
                 focus_id: int | None = None, done: Completeness | None = None) -> Reply:
     """The board as one reply: the text, with the chart as a photo when one can be drawn;
     `done`: how many hamlets reported that week."""
-    data = view(board, layout, focus_id, done)
+    data = view(board, layout, today, focus_id, done)
     text = render("leaderboard/board.j2", **data)
     if layout.chart is None or not any(s.rows for s in data["sections"]):
         return Reply(text)
@@ -81,10 +98,36 @@ def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
     return Reply(text, image=layout.chart({**data, "labels": labels}))
 
 
+def hamlet_view(tree: Rollup, hamlet_id: int, today: date,
+                done: dict[int, Completeness]) -> dict:
+    """A hamlet's week: its figures per programme and its rank on its commune's board (the
+    roll-up must hold the commune), and whether it reported."""
+    unit = tree.units[hamlet_id]
+    parent = tree.units.get(unit.parent_id)
+    commune = board(tree, parent.id) if parent is not None else None
+    lines = []
+    for programme, figures in tree.figures(hamlet_id).items():
+        ranked = commune.rankings[programme] if commune else []
+        mine = next((s for s in ranked if s.unit.id == hamlet_id), None)
+        lines.append(HamletLine(figures, mine.rank if mine else None,
+                                sum(1 for s in ranked if s.rank is not None)))
+    return {"unit": unit, "parent": parent, "lines": lines, "done": done.get(hamlet_id),
+            **_when(tree.week, tree.as_of, today)}
+
+
+def unit_reply(tree: Rollup, unit_id: int, layout: BoardSettings, render: Callable[..., str],
+               today: date, done: dict[int, Completeness], focus_id: int | None = None) -> Reply:
+    """What a group linked to the unit gets for the roll-up's week (/bxh and the push): the
+    board of its children, or a hamlet's own summary."""
+    if tree.units[unit_id].kind == "hamlet":
+        return Reply(render("leaderboard/hamlet.j2", **hamlet_view(tree, unit_id, today, done)))
+    return board_reply(board(tree, unit_id), layout, render, today, focus_id, done[unit_id])
+
+
 def week_named(text: str, today: date) -> Week:
     """'tuần này', 'tuần trước', 'tuần 47' (of this year) or '2026-W47'; ValueError else."""
     words = fold(text).split()
-    this = Week.containing(today)
+    this = this_week(today)
     if words == ["tuan", "nay"]:
         return this
     if words == ["tuan", "truoc"]:
@@ -95,25 +138,30 @@ def week_named(text: str, today: date) -> Week:
 
 
 async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/bxh [2026-W47]: the leaderboard of this group's unit (coordinators: of their unit)
-    for the week just ended, or for the week given."""
+    """/bxh [tuần trước | 2026-W47]: the leaderboard of this group's unit (coordinators: of
+    their unit) for this week so far, or for the week given; a hamlet's own summary."""
     unit = ctx.unit
     if msg.chat_kind == "private" and ctx.member.role == "staff":
         raise Refusal("leaderboard/not_for_staff.j2")
-    if unit.kind == "hamlet":
-        return ctx.reply("leaderboard/hamlet.j2", unit=unit)
-    week = default = Week.containing(ctx.local_now.date()).previous()
+    today = ctx.local_now.date()
+    week = this_week(today)
     if ctx.args:
         try:
-            week = week_named(ctx.args, ctx.local_now.date())
+            week = week_named(ctx.args, today)
         except ValueError:
             week = None
         # Only weeks that can have figures: far-off years overflow the date arithmetic.
-        if week is None or not FIRST_YEAR <= week.start.year <= ctx.local_now.year + 1:
-            return ctx.reply("leaderboard/bad_week.j2", typed=ctx.args[:20], example=default.label)
-    figures = await rollup(unit, week.end, session=ctx.session)
+        if week is None or not FIRST_YEAR <= week.start.year <= today.year:
+            return ctx.reply("leaderboard/bad_week.j2", typed=ctx.args[:20],
+                             example=this_week(today).previous().label)
+        if week.start > today:
+            return ctx.reply("leaderboard/future_week.j2", week=week)
+    root = unit
+    if unit.kind == "hamlet" and unit.parent_id is not None:  # ranked among its commune's
+        root = await ctx.session.get(Unit, unit.parent_id)
+    figures = await rollup(root, week.as_of(today), session=ctx.session)
     done = await completeness(figures, week, deadline=ctx.rules.deadline, tz=ctx.tz,
                               session=ctx.session)
     home = ctx.home
     focus = home.id if home is not None and home.parent_id == unit.id else None
-    return [board_reply(board(figures, unit.id), ctx.boards, ctx.render, focus, done[unit.id])]
+    return [unit_reply(figures, unit.id, ctx.boards, ctx.render, today, done, focus)]

@@ -8,22 +8,22 @@ from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.completeness import completeness
 from models.rollup import rollup
-from models.weeks import Week
+from models.weeks import this_week
 
 
 async def progress(msg: Incoming, ctx: Context) -> list[Reply]:
     """/tiendo: achieved, target, % and how many are still needed; coordinators see children
     and, for a unit above a hamlet, how many hamlets have reported this week."""
     unit = ctx.unit
-    year = ctx.local_now.year
+    year, week = ctx.local_now.year, this_week(ctx.local_now.date())
     figures = await rollup(unit, date(year, 12, 31), session=ctx.session)
     kids = figures.children.get(unit.id, [])
     if msg.chat_kind != "group" and ctx.member.role == "staff":
         kids = []
     done = {}
     if unit.kind != "hamlet" and ctx.member and ctx.member.role in COORDINATORS:
-        done = await completeness(figures, Week.containing(ctx.local_now.date()),
-                                  deadline=ctx.rules.deadline, tz=ctx.tz, session=ctx.session)
+        done = await completeness(figures, week, deadline=ctx.rules.deadline, tz=ctx.tz,
+                                  session=ctx.session)
     return ctx.reply("progress/unit.j2", unit=unit, year=year, rows=figures.progress(unit.id),
                      children=[(figures.units[c], figures.progress(c)) for c in kids],
-                     today=ctx.local_now.date(), done=done)
+                     today=ctx.local_now.date(), done=done, week=week)

@@ -1,9 +1,10 @@
 """Weekly leaderboards: a unit's children ranked by progress, from the roll-up of a week.
 
-A week runs Monday–Sunday (local dates); its board is the roll-up as of its Sunday
-(models/rollup.py: achieved, target, the week's gain and the last four weeks'), with:
+A week runs Monday–Sunday (local dates); its board is the roll-up as of its Sunday, or of
+today for the week under way (models/weeks.py; models/rollup.py: achieved, target, the
+week's gain and the last four weeks'), with:
 
-- pace: the average weekly gain over the four weeks ending that Sunday;
+- pace: the average weekly gain over the four weeks ending that day;
 - needed per week: what is still missing, spread over the weeks left until 31 December
   (a part week counts as a week);
 - projected: achieved + pace × the days left until 31 December / 7.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 from models.rollup import Figures, Rollup, UnitInfo
@@ -30,9 +32,10 @@ class Standing:
 
 @dataclass(frozen=True)
 class Board:
-    """A unit's children ranked per programme for one week."""
+    """A unit's children ranked per programme for one week, as of one of its days."""
     unit: UnitInfo
     week: Week
+    as_of: date
     totals: dict[str, Figures]
     rankings: dict[str, list[Standing]]  # programme → ranked first, then units without target
 
@@ -44,7 +47,8 @@ def board(result: Rollup, unit_id: int) -> Board:
     per_child = {k.id: result.figures(k.id) for k in kids}
     rankings = {p: rank([Standing(k, None, per_child[k.id][p]) for k in kids])
                 for p in PROGRAMMES}
-    return Board(result.units[unit_id], result.week, result.figures(unit_id), rankings)
+    return Board(result.units[unit_id], result.week, result.as_of, result.figures(unit_id),
+                 rankings)
 
 
 def boards(result: Rollup) -> Iterator[Board]:

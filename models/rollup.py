@@ -158,7 +158,7 @@ def _since(day: date, *more) -> object:
 async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSession) -> None:
     """The ledger sums per unit and the targets, in one round-trip."""
     as_of, jan1 = result.as_of, date(result.year, 1, 1)
-    gain_from, pace_from = max(result.week.start, jan1), as_of - timedelta(days=27)
+    (gain_from, _), pace_from = result.week.gain_span(as_of), as_of - timedelta(days=27)
     not_baseline = Report.kind != "baseline"
     sums = (select(literal("sums"), Report.unit_id, Report.programme, _since(jan1),
                    _since(gain_from, not_baseline), _since(pace_from, not_baseline))

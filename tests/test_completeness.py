@@ -115,7 +115,7 @@ async def test_tiendo_shows_coordinators_who_reported(staff, coordinator):
     await add_member(staff.app, "u-binh", "staff", "LM-KV2", name="Anh Bình")
     await staff.say("/dangky 0")
     answer = await coordinator.say("/tiendo")
-    assert "📋 Tuần này: 1/2 ấp đã báo cáo (1 đúng hạn)." in answer
+    assert "📋 Tuần này (23/11/2026 – 29/11/2026): 1/2 ấp đã báo cáo (1 đúng hạn)." in answer
     assert "ấp đã báo cáo" not in await staff.say("/tiendo")
 
 

@@ -77,7 +77,7 @@ async def test_export_round_trip_equals_the_database(staff, coordinator, clock):
                                                            "Báo cáo tuần")
     header = [c.value for c in summary[1]]
     assert header[:8] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Chương trình", "Chỉ tiêu",
-                          "Đã đạt", "Tỷ lệ đạt", "Tăng tuần này"]
+                          "Đã đạt", "Tỷ lệ đạt", "Tăng tuần này (23/11/2026 – 25/11/2026)"]
     assert header[8:] == [f"Tháng {m}" for m in range(1, 13)]
     assert summary.freeze_panes == "C2" and ledger.freeze_panes == "A2"
 

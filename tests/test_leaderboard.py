@@ -6,15 +6,17 @@ from datetime import date, timedelta
 import pytest
 
 from bot.render import make_renderer
-from handlers.leaderboard import BoardSettings, board_reply, view
+from handlers.leaderboard import BoardSettings, board_reply, hamlet_view, view
 from models.leaderboard import Week, board
 from models.rollup import rollup
 from models.ledger import Report
 from models.members import ChatLink
 from models.units import Target, Unit, unit_by_code
 from tests.conftest import Person, add_member
+from tests.test_console import converse
 
 W47 = Week.parse("2026-W47")  # Mon 16 Nov – Sun 22 Nov 2026: 39 days left, 6 weeks
+TODAY = date(2026, 11, 25)  # the Wednesday after W47: W47 is "tuần trước"
 
 # (hamlet, programme, count, date, kind); hand-computed figures in the tests below
 LEDGER = [
@@ -102,16 +104,17 @@ async def test_no_targets_anywhere_renders(app):
     await build(app, targets=[])
     board = await board_of(app)
     assert all(s.rank is None for s in board.rankings["bhxh_tn"])
-    text = board_reply(board, BoardSettings(), make_renderer()).text
+    text = board_reply(board, BoardSettings(), make_renderer(), TODAY).text
     assert "chưa có chỉ tiêu" in text and "None" not in text and "Dẫn đầu" not in text
 
 
 async def test_text_names_strongest_and_weakest_warmly(app):
     await build(app)
-    text = board_reply(await board_of(app), BoardSettings(), make_renderer()).text
-    assert "1. Ấp Ba: 60,00% (30/50), tuần này +30" in text
-    assert "2. Ấp Một: 47,00% (47/100), tuần này +2, cần 9/tuần" in text
-    assert "Toàn Xã Thử: 128/250 (51,20%), tuần này +63." in text
+    text = board_reply(await board_of(app), BoardSettings(), make_renderer(), TODAY).text
+    assert "Tuần 16/11/2026 – 22/11/2026 (tuần trước)" in text
+    assert "1. Ấp Ba: 60,00% (30/50), tuần trước +30" in text
+    assert "2. Ấp Một: 47,00% (47/100), tuần trước +2, cần 9/tuần" in text
+    assert "Toàn Xã Thử: 128/250 (51,20%), tuần trước +63." in text
     assert "mỗi tuần cần thêm 21 trong 6 tuần còn lại" in text
     assert "sẽ đạt khoảng 222 (88,80%)" in text
     assert "👏 Dẫn đầu: Ấp Ba." in text and "🤝 Cần tiếp sức: Ấp Một." in text
@@ -132,12 +135,12 @@ async def test_many_children_show_top_bottom_and_own_unit(app):
         await session.commit()
         mid = await unit_by_code("C060", session=session)
     board = await board_of(app, "C")
-    data = view(board, BoardSettings(top_n=5, bottom_n=5, full_max=12), focus_id=mid.id)
+    data = view(board, BoardSettings(top_n=5, bottom_n=5, full_max=12), TODAY, focus_id=mid.id)
     rows = data["sections"][0].rows
     assert len(rows) == 11 and rows[5] is None
     assert [r.rank for r in rows if r] == [1, 2, 3, 4, 5, 116, 117, 118, 119, 120]
     assert data["sections"][0].focus.unit.code == "C060"
-    text = board_reply(board, BoardSettings(), make_renderer(), focus_id=mid.id).text
+    text = board_reply(board, BoardSettings(), make_renderer(), TODAY, focus_id=mid.id).text
     assert "60. Xã 060" in text and "← đơn vị của anh/chị" in text
     assert len(text) < 2000  # Zalo's limit; no wall of text
 
@@ -152,7 +155,8 @@ async def test_bxh_in_a_linked_group_with_chart(demo, clock):
     [reply] = await lan.deliver(lan.message("/bxh"))
     assert "Bảng xếp hạng Phường Long Mỹ" in reply.text
     assert reply.image.startswith(b"\x89PNG")
-    assert "Tuần 16/11/2026" in reply.text  # the week just ended (today is Wed 25 Nov)
+    # this week so far (today is Wed 25 Nov), as in /tiendo and the export
+    assert "Tuần 23/11/2026 – 29/11/2026 (tuần này, số liệu đến 25/11/2026)" in reply.text
 
 
 @pytest.mark.parametrize("who,expected", [
@@ -205,3 +209,44 @@ async def test_bxh_week_number_of_this_year(coordinator):
     monday = date.fromisocalendar(year, 2, 1)
     assert f"Tuần {monday:%d/%m/%Y}" in await coordinator.say("/bxh tuần 2")
     assert "tuần 47" in await coordinator.say("/bxh tuần 99")
+
+
+async def test_a_hamlet_group_gets_its_own_summary(staff, coordinator, clock):
+    """/bxh in a group linked to a hamlet: its figures, its week, its rank among its
+    commune's hamlets and whether it reported, through the console."""
+    linked = await converse(coordinator.app, clock, ":group kv1\n/lienket LM-KV1\n",
+                            user_id="u-coord")
+    assert "Mỗi tuần nhóm sẽ nhận bản tóm tắt của Khu vực 1 (Long Mỹ)" in linked
+    transcript = await converse(staff.app, clock, ":group kv1\n/bxh\n/dangky 3\n/bxh\n")
+    before, after = transcript.split("> /bxh")[1:]
+    assert "🏡 Tiến độ Khu vực 1 (Long Mỹ)" in before
+    assert "Tuần 23/11/2026 – 29/11/2026 (tuần này, số liệu đến 25/11/2026)" in before
+    assert "⏳ Tuần này ấp chưa báo cáo." in before and "/dangky 0" in before
+    assert "Đã có 401/453 (88,52%), tuần này 0." in before
+    assert before.count("🏅 Hạng 1/4 ấp của Phường Long Mỹ.") == 2  # both programmes
+    assert "✅ Tuần này ấp đã báo cáo đúng hạn." in after
+    assert "Đã có 404/453 (89,18%), tuần này +3." in after
+    assert "không có đơn vị trực thuộc" not in transcript and "None" not in transcript
+
+
+async def test_hamlet_summary_ranks_among_the_commune_and_says_what_has_no_target(app):
+    await build(app)
+    async with app.sessions() as session:
+        x = await unit_by_code("X", session=session)
+        tree = await rollup(x, W47.end, session=session)
+    render = make_renderer()
+    by_code = {info.code: uid for uid, info in tree.units.items()}
+    one = render("leaderboard/hamlet.j2", **hamlet_view(tree, by_code["H1"], TODAY, {}))
+    assert "Tuần 16/11/2026 – 22/11/2026 (tuần trước)" in one
+    assert "Đã có 47/100 (47,00%), tuần trước +2." in one
+    assert "mỗi tuần cần thêm 9 trong 6 tuần còn lại" in one
+    assert "🏅 Hạng 2/3 ấp của Xã Thử." in one  # tied with Ấp Hai (H3, H2 = H1, H4 unranked)
+    assert "🏅 Hạng 1/1 ấp của Xã Thử." in one  # BHYT: only H1 has a target
+    four = render("leaderboard/hamlet.j2", **hamlet_view(tree, by_code["H4"], TODAY, {}))
+    assert "Đã có 4 (chưa có chỉ tiêu), tuần trước +4." in four
+    assert four.count("Chưa có chỉ tiêu nên chưa xếp hạng trong Xã Thử.") == 2
+    assert "ấp chưa báo cáo" not in four  # no staff: not counted as missing
+
+
+async def test_bxh_of_a_week_not_begun(coordinator):
+    assert "chưa bắt đầu" in await coordinator.say("/bxh tuần 52")

@@ -85,11 +85,15 @@ async def test_link_group(coordinator, staff):
     assert "Tiến độ Phường Long Mỹ" in answer and "Khu vực 4 (Long Mỹ)" in answer
 
 
-async def test_a_hamlet_group_is_not_promised_a_ranking(coordinator):
-    """A hamlet has no units to rank: its group is told /tiendo, not a weekly ranking."""
+async def test_a_hamlet_group_is_promised_what_it_gets(coordinator):
+    """A hamlet has no units to rank: its group is promised the hamlet's own weekly summary,
+    which /bxh shows (tests/test_leaderboard.py) and the Monday push sends
+    (tests/test_scheduler.py)."""
     answer = await coordinator.in_group("g-kv1").say("/lienket LM-KV1")
     assert "Đã liên kết nhóm này với Khu vực 1 (Long Mỹ)" in answer
-    assert "Nhóm sẽ nhận bảng xếp hạng" not in answer and "/tiendo" in answer
+    assert "Mỗi tuần nhóm sẽ nhận bản tóm tắt của Khu vực 1 (Long Mỹ)" in answer
+    assert "thứ hạng trong các ấp của xã/phường" in answer and "/bxh" in answer
+    assert "bảng xếp hạng hằng tuần" not in answer
 
 
 @pytest.mark.parametrize("who,chat,text,expected", [

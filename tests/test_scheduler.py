@@ -191,3 +191,32 @@ async def test_housekeeping_deletes_old_answers_only(staff, clock):
         assert await processed(old.key, session=session) is None
         assert await processed(recent.key, session=session) is not None
     assert await ledger_sum(staff.app, "LM-KV1") == 2  # the ledger itself is never touched
+
+
+async def test_a_hamlet_group_gets_its_summary_in_the_monday_push(demo, clock):
+    """A group linked to a hamlet gets the hamlet's summary for the week just ended, ranked
+    among its commune's hamlets; the commune's group gets the board, as before."""
+    tam = await add_member(demo, "u-tam", "staff", "LM-KV3", name="Chị Tâm")
+    await add_member(demo, "u-bon", "staff", "LM-KV4", name="Anh Bốn")
+    await linked(demo, ("telegram", "-3", "LM-KV3", True), ("telegram", "-4", "LM-KV4", True),
+                 ("telegram", "-1", "LM", True))
+    async with demo.sessions() as session:
+        session.add(Report(unit_id=tam.unit_id, programme="bhxh_tn", count=5, member_id=tam.id,
+                           local_date=date(2026, 11, 24), source_key="r1",
+                           created_at=datetime(2026, 11, 24, 3, tzinfo=timezone.utc)))
+        await session.commit()
+    clock.now = local(2026, 11, 30, 7, 30).astimezone(timezone.utc)
+    assert await make(demo, clock).run_due("leaderboard") == 3
+    rows = {row.chat_id: row for row in await outbox(demo)}
+    assert rows["-3"].key == "leaderboard:2026-W48:telegram:-3"
+    kv3, kv4 = rows["-3"].payload, rows["-4"].payload
+    assert "🏡 Tiến độ Khu vực 3 (Long Mỹ)" in kv3["text"] and not kv3["image"]
+    assert "Tuần 23/11/2026 – 29/11/2026 (tuần trước)" in kv3["text"]
+    assert "✅ Tuần trước ấp đã báo cáo đúng hạn." in kv3["text"]
+    assert "Đã có 270/347 (77,81%), tuần trước +5." in kv3["text"]
+    assert "🏅 Hạng 3/4 ấp của Phường Long Mỹ." in kv3["text"]
+    assert "⏳ Tuần trước ấp chưa báo cáo." in kv4["text"]
+    assert "🏅 Hạng 4/4 ấp của Phường Long Mỹ." in kv4["text"]
+    assert "Bảng xếp hạng Phường Long Mỹ" in rows["-1"].payload["text"]
+    assert rows["-1"].payload["image"]
+    assert "None" not in kv3["text"] + kv4["text"]
