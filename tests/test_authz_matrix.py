@@ -44,7 +44,7 @@ HISTORY = {"staff": "lần ghi gần nhất của Khu vực 1",
            "coordinator": "lần ghi gần nhất của Phường Long Mỹ",
            "admin": "lần ghi gần nhất của Thành phố Cần Thơ"}
 OM_PROGRESS, OM_BOARD = "Tiến độ Phường Ô Môn", "Bảng xếp hạng Phường Ô Môn"
-HAMLET_BOARD = "không có đơn vị trực thuộc để xếp hạng"
+HAMLET_BOARD = "🏅 Hạng 1/4 ấp của Phường Long Mỹ"  # the hamlet's own summary
 FAQ, CALC, CANCELLED = "Lương hưu khi đóng BHXH tự nguyện", "đóng 22% = 660.000 đ", "Đã bỏ qua"
 LINKED = "Đã liên kết nhóm này với Khu vực 1 (Long Mỹ)"
 LINK_TAKEN = "Nhóm này đang liên kết với Phường Ô Môn"
