@@ -31,7 +31,9 @@ SHORT_FORMS = {
     "cha": ["tía", "ba"], "bố": ["ba", "tía"], "sinh": ["sanh"], "nhận": ["lãnh"],
     "bây giờ": ["giờ", "bi giờ"], "thế nào": ["sao", "ntn", "làm sao"], "biết": ["bít"],
     "lương hưu": ["lương huu", "luong hưu"], "muốn": ["mún"], "nhiều": ["nhìu"],
-    "tiền": ["tìn"], "thôi": ["thui"],
+    "tiền": ["tìn"], "thôi": ["thui"], "khi nào": ["chừng nào", "bao giờ", "lúc nào"],
+    "dùng": ["xài", "sử dụng"], "mang": ["đem"], "nghìn": ["ngàn"], "ở đâu": ["chỗ nào"],
+    "chồng": ["ông xã", "ck"], "vợ": ["bà xã", "vk"], "bao lâu": ["nhiêu lâu", "mấy ngày"],
 }
 PREFIXES = ["cho hỏi", "cho tui hỏi", "ad ơi", "anh ơi cho hỏi", "chị ơi", "bot ơi",
             "xin hỏi", "em hỏi xíu", "hỏi chút", "cô ơi", "dạ cho em hỏi", "ad cho hỏi",

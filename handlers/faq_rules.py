@@ -139,6 +139,11 @@ class Rules:
         topic = [min(max(pos.get(t, 0.0) + domain - penalty, 0.0), 9.0) for t in self.topics]
         return [v / 3.0 for v in (*topic, domain, min(penalty, 9.0))]
 
+    def named(self, normalised: str) -> set[str]:
+        """The topics the question names outright: at least one strong phrase's worth."""
+        pos, _, _ = self._evidence(normalised)
+        return {t for t, v in pos.items() if t in self.topics and v >= self.weights["strong"]}
+
     def _evidence(self, normalised: str) -> tuple[dict[str, float], float, float]:
         toks = self.tokens(normalised)
         grams = {" ".join(toks[i:i + n]) for n in range(1, MAX_NGRAM + 1)

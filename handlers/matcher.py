@@ -21,6 +21,7 @@ __all__ = ["Match", "Matcher", "normalise"]
 OFF_TOPIC = "none"
 SMALLTALK = "smalltalk"
 _WORD = re.compile(r"[a-z]")
+_JOINED = re.compile(r"\b(va|voi|hay|hoac|cung|lan)\b")  # "thai sản và lương hưu"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Decision:
     overview_share: float  # the best answer needs this share of its topic, else the overview
     clarify_min: float  # a runner-up topic with this much probability...
     clarify_below: float  # ...while the winner has less than this → ask which one
+    clarify_named_min: float  # a second topic the question names, with this much → ask
 
 
 class Matcher:
@@ -72,9 +74,12 @@ class Matcher:
         prepared = prepare(text)
         if not _WORD.search(prepared):
             return NO_MATCH  # nothing but digits, punctuation or nothing at all
-        return self.decide(self._probabilities(prepared))
+        joined = self.rules.named(prepared) if _JOINED.search(prepared) else set()
+        return self.decide(self._probabilities(prepared), joined)
 
-    def decide(self, probs: dict[str, float]) -> Match:
+    def decide(self, probs: dict[str, float], named: set[str] = frozenset()) -> Match:
+        """The answer for these probabilities; `named`: topics the question names outright
+        and joins ("thai sản và lương hưu" names two: ask which one, however sure the model)."""
         mass: dict[str, float] = dict.fromkeys(self.topics, 0.0)
         for cls_, topic in zip(self.model.classes, self._topic_of):
             mass[topic] += probs[cls_]
@@ -88,6 +93,10 @@ class Matcher:
             return Match(answer, topic, round(top, 3))
         runners = [t for t, m in ranked[1:3]
                    if t not in (OFF_TOPIC, SMALLTALK) and m >= d.clarify_min]
+        also_named = [t for t, m in ranked[1:] if t in named and m >= d.clarify_named_min]
+        if topic in named and also_named:  # two topics named outright: offer their overviews
+            others = tuple(f"{t}.overview" for t in also_named[:2])
+            return Match(f"{topic}.overview", topic, round(top, 3), others, needs_clarifying=True)
         if top >= d.clarify_below or not runners:
             return Match(answer, topic, round(top, 3))
         others = tuple(self._best_answer(t, probs, mass[t]) for t in runners)

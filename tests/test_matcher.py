@@ -163,3 +163,18 @@ def test_close_topics_offer_alternatives():
 def test_scores_are_between_zero_and_one():
     for q in ["thai san", "xin chao", "luong huu luong huu luong huu", "mưa"]:
         assert 0.0 <= MATCHER.match(q).score <= 1.0
+
+
+@pytest.mark.parametrize("question", ["lương hưu và tử tuất", "hỏi về thai sản với tử tuất",
+                                      "bhyt hộ gia đình hay thẻ bhyt"])
+def test_two_topics_named_and_joined_offer_both_overviews(question):
+    match = MATCHER.match(question)
+    assert match.needs_clarifying, match
+    assert match.answer.endswith(".overview") and len(match.alternatives) >= 1
+    assert all(a.endswith(".overview") for a in match.alternatives)
+
+
+def test_a_second_named_topic_without_a_join_does_not_ask():
+    # "tiền hỗ trợ" names contributions, but the question is about the birth grant
+    match = MATCHER.match("tiền hỗ trợ sinh con của bhxh tn là mấy")
+    assert not match.needs_clarifying and match.answer == "thai_san.muc_huong"
