@@ -1,5 +1,5 @@
-"""Parsing the counts of a report: `5`, `5 bhyt 3`, `bhyt 3`, `5 người`, `3 bhxh`, with a
-trailing `xacnhan`. Only ASCII digits (full-width ones after NFKC) are numbers."""
+"""Parsing the counts of a report: `5`, `5 bhyt 3`, `bhyt 3`, `5 người`, `3 bhxh`, `3 bhyt`,
+`2 bhxh 4 bhyt`, with a trailing `xacnhan`. Only ASCII digits (full-width ones after NFKC) are numbers."""
 from __future__ import annotations
 
 import re
@@ -69,10 +69,11 @@ def parse_counts(args: str, first: str, cap: int) -> Counts:
     result = Counts()
     if tokens and tokens[-1][0] == CONFIRM_WORD:
         result.confirmed, tokens = True, tokens[:-1]
+    tokens = [(w, t) for w, t in tokens if w not in UNIT_WORDS]
+    if _number_then_programme(tokens):
+        return _pairs(result, tokens, cap)
     label, last = None, None  # a programme word waiting for its number; the last counted
     for word, typed in tokens:
-        if word in UNIT_WORDS:
-            continue
         if word in LABELS:
             # "3 bhxh" names the programme of the number before it, when it is the same
             # programme that number already counted for; otherwise it waits for a number.
@@ -90,6 +91,23 @@ def parse_counts(args: str, first: str, cap: int) -> Counts:
         label, last = None, programme
     if not result.values or label:
         return _bad(result, "missing_number", "")
+    return result
+
+
+def _number_then_programme(tokens: list[tuple[str, str]]) -> bool:
+    """`3 bhyt`, `2 bhxh 4 bhyt`: every number is followed by its programme's name."""
+    return bool(tokens) and len(tokens) % 2 == 0 and all(
+        (word in LABELS) == (i % 2 == 1) for i, (word, _) in enumerate(tokens))
+
+
+def _pairs(result: Counts, tokens: list[tuple[str, str]], cap: int) -> Counts:
+    for (number, typed), (label, label_typed) in zip(tokens[::2], tokens[1::2]):
+        if LABELS[label] in result.values:
+            return _bad(result, "extra_words", label_typed)
+        error = _check(number, cap)
+        if error:
+            return _bad(result, error, typed)
+        result.values[LABELS[label]] = int(number)
     return result
 
 

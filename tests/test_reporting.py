@@ -27,7 +27,9 @@ async def test_report_spellings(staff, text):
     ("/dangky 5 người bhyt 3 hồ sơ", (5, 3)), ("/dangky 4 hs y tế 2", (4, 2)),
     ("/bhyt 2 người", (0, 2)), ("/bhyt 2 bhyt", (0, 2)), ("/dangky \uff15", (5, 0)),
     ("\u200f/dangky 5", (5, 0)), ("\ufeff/dangky 5\u200e", (5, 0)), ("/dang\u200bky 5", (5, 0)),
-    ("\u202bđăng ký 5", (5, 0)),
+    ("\u202bđăng ký 5", (5, 0)), ("/dangky 3 bhyt", (0, 3)), ("/dangky 3 người bhyt", (0, 3)),
+    ("/dangky 3 y tế", (0, 3)), ("/dangky 2 bhxh 4 bhyt", (2, 4)),
+    ("/dangky 2 bhyt 4 bhxh", (4, 2)), ("/dangky 2 người tự nguyện 4 hồ sơ bhyt", (2, 4)),
 ])
 async def test_report_with_words_and_marks(staff, text, counts):
     assert "Đã ghi nhận" in await staff.say(text)
@@ -55,7 +57,9 @@ BAD_REPORTS = [  # (text, a phrase of the expected answer)
     ("/dangky 501", "tối đa 500 người"),
     ("/dangky 99999999999999999999", "tối đa 500 người"),
     ("/dangky 5 7", 'chưa hiểu phần "7"'),
-    ("/dangky 5 bhyt", "chưa ghi số người"),
+    ("/dangky bhyt", "chưa ghi số người"),
+    ("/dangky 3 bhyt 4 bhyt", 'chưa hiểu phần "bhyt"'),
+    ("/dangky x bhyt", '"x" không phải là số người'),
     ("/bhyt", "chưa ghi số người"),
     ("/bhyt x", '"x" không phải là số người'),
     ("/dangky " + "9" * 900, "tối đa 500 người"),
