@@ -89,7 +89,7 @@ async def running_app(settings: Settings, clock: Clock = system_clock) -> AsyncI
     tools, metrics = make_tools(settings), Metrics()
     tg, zalo = settings.telegram, settings.zalo
     log_guard = LogGuard([tg.token(), tg.webhook_secret(), zalo.token(), zalo.webhook_secret()])
-    engine = make_engine(settings.database.url)
+    engine = make_engine(settings.database.url, settings.database.sqlite_driver)
     try:
         with log_guard.installed():
             await migrate(engine)

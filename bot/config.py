@@ -29,6 +29,9 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///hamletbot.db"
+    # How a SQLite database is driven: "inline" calls sqlite3 on the event loop (long
+    # statements and WAL checkpoints in a thread); "aiosqlite" hands every call to a thread.
+    sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
 
     @field_validator("url")
     @classmethod

@@ -4,6 +4,11 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlmodel import Field
 
+# The execution option of a statement that may run long (a national scan, an export, an
+# import, housekeeping): the inline SQLite driver runs it in a worker thread, not on the
+# event loop (bot/sqlite_inline.py). Other drivers ignore it.
+OFF_LOOP = {"off_loop": True}
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

@@ -7,7 +7,7 @@ from sqlalchemy import Index, func
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UtcField, utcnow
+from models.base import OFF_LOOP, UtcField, utcnow
 from models.members import Member
 
 # "nil": the hamlet reported no new sign-ups (count 0); it counts for completeness only.
@@ -83,4 +83,5 @@ async def ledger_of(unit_ids: list[int], *, session: AsyncSession, since: date |
         stmt = stmt.order_by(Report.id.desc()).limit(limit)
     else:
         stmt = stmt.order_by(Report.local_date, Report.id)
-    return [(entry, name) for entry, name in await session.exec(stmt)]
+    return [(entry, name) for entry, name
+            in await session.exec(stmt, execution_options=OFF_LOOP)]

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UtcField, utcnow
+from models.base import OFF_LOOP, UtcField, utcnow
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -65,6 +65,7 @@ async def purge(before: datetime, *, session: AsyncSession) -> int:
     """Delete answers kept for messages handled before `before`, and choices that expired
     by then. Returns how many answers were deleted."""
     result = await session.exec(delete(ProcessedMessage).where(
-        ProcessedMessage.created_at < before))
-    await session.exec(delete(PendingChoice).where(PendingChoice.expires_at < before))
+        ProcessedMessage.created_at < before), execution_options=OFF_LOOP)
+    await session.exec(delete(PendingChoice).where(PendingChoice.expires_at < before),
+                       execution_options=OFF_LOOP)
     return result.rowcount

@@ -25,6 +25,7 @@ from sqlalchemy import and_, case, func, literal, literal_column, union_all
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.base import OFF_LOOP
 from models.ledger import Report, day_for_scans
 from models.units import PROGRAMMES, Target, Unit
 from models.weeks import Week
@@ -138,7 +139,8 @@ async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *,
 
 
 async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int, UnitInfo]:
-    columns = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+    columns = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+               .execution_options(**OFF_LOOP))
     if roots is None:
         return {r[0]: UnitInfo(*r) for r in await session.exec(columns)}
     units = {u.id: UnitInfo(u.id, u.code, u.name, u.kind, u.parent_id) for u in roots}
@@ -173,7 +175,7 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
         sums = sums.where(Report.unit_id.in_(scope), Report.local_date >= min(jan1, pace_from),
                           Report.local_date <= as_of)
         targets = targets.where(Target.unit_id.in_(scope))
-    rows = await session.stream(union_all(sums, targets))
+    rows = await session.stream(union_all(sums, targets).execution_options(**OFF_LOOP))
     async for part in rows.partitions(20_000):  # a national run must not hold every row
         _add(result, part)
 
@@ -202,7 +204,7 @@ async def monthly_gains(result: Rollup, *,
     stmt = (select(Report.unit_id, Report.programme, month, func.sum(Report.count))
             .where(Report.unit_id.in_(list(result.units)), Report.kind != "baseline",
                    Report.local_date >= date(result.year, 1, 1), Report.local_date <= result.as_of)
-            .group_by(Report.unit_id, Report.programme, month))
+            .group_by(Report.unit_id, Report.programme, month).execution_options(**OFF_LOOP))
     slot = {p: 12 * i for i, p in enumerate(PROGRAMMES)}
     width = 12 * len(PROGRAMMES)
     sums: dict[int, list[int]] = {}

@@ -42,6 +42,8 @@ def clock() -> FakeClock:
 # The whole suite runs on SQLite by default and on PostgreSQL when this names a database
 # (.ci/run does both). That database is emptied before each test that uses it.
 POSTGRES_URL = os.environ.get("HAMLETBOT_TEST_DATABASE_URL", "")
+# SQLite runs on the inline driver unless this says "aiosqlite" (.ci/run runs a subset so).
+SQLITE_DRIVER = os.environ.get("HAMLETBOT_TEST_SQLITE_DRIVER", "inline")
 
 
 async def _empty_postgres(url: str) -> None:
@@ -63,7 +65,7 @@ async def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings.model_validate(
-        {"database": {"url": database_url},
+        {"database": {"url": database_url, "sqlite_driver": SQLITE_DRIVER},
          "reporting": {"max_per_report": 500, "confirm_above": 50, "undo_hours": 48},
          # tests talk fast on a frozen clock; tests/test_rate_limit.py sets its own limit
          "limits": {"messages_per_minute": 10_000}})
