@@ -11,6 +11,7 @@ week's gain and the last four weeks'), with:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -61,10 +62,24 @@ def rank(standings: list[Standing]) -> list[Standing]:
     name; units without a target come last, unranked."""
     with_target = [s for s in standings if s.figures.target]
     without = sorted((s for s in standings if not s.figures.target), key=lambda s: s.unit.name)
-    key = {s.unit.id: Fraction(s.figures.achieved, s.figures.target) for s in with_target}
-    with_target.sort(key=lambda s: (-key[s.unit.id], s.unit.name))
+    # A float orders the ratios (equal ratios divide to equal floats); unequal ones that
+    # round to one float are ordered exactly after (Fraction is slow over a national run).
+    with_target.sort(key=lambda s: (-s.figures.achieved / s.figures.target, s.unit.name))
+    if len({s.figures.achieved / s.figures.target for s in with_target}) < len(
+            {_reduced(s.figures) for s in with_target}):
+        with_target.sort(key=lambda s: (-Fraction(s.figures.achieved, s.figures.target),
+                                        s.unit.name))
     ranked: list[Standing] = []
     for i, s in enumerate(with_target):
-        tied = ranked and key[ranked[-1].unit.id] == key[s.unit.id]
+        tied = ranked and _same_ratio(ranked[-1].figures, s.figures)
         ranked.append(Standing(s.unit, ranked[-1].rank if tied else i + 1, s.figures))
     return ranked + [Standing(s.unit, None, s.figures) for s in without]
+
+
+def _reduced(f: Figures) -> tuple[int, int]:
+    g = math.gcd(f.achieved, f.target)
+    return f.achieved // g, f.target // g
+
+
+def _same_ratio(a: Figures, b: Figures) -> bool:
+    return a.achieved * b.target == b.achieved * a.target

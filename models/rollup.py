@@ -109,10 +109,14 @@ class Rollup:
     def year(self) -> int:
         return self.as_of.year
 
+    @cached_property
+    def _days_left(self) -> int:
+        return self.week.days_left
+
     def figures(self, unit_id: int) -> dict[str, Figures]:
         sums = self._sums.get(unit_id) or [0] * _WIDTH
         targets = self._targets.get(unit_id) or [None] * len(PROGRAMMES)
-        days_left = self.week.days_left
+        days_left = self._days_left
         return {p: Figures(p, sums[3 * i], targets[i], sums[3 * i + 1], sums[3 * i + 2],
                            days_left) for i, p in enumerate(PROGRAMMES)}
 
