@@ -1,6 +1,7 @@
 """Rendering: jinja2 over templates/, with Vietnamese number and date filters from Babel."""
 from __future__ import annotations
 
+import os
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -15,8 +16,16 @@ LOCALE = Locale.parse("vi_VN")  # parsed once: Babel would parse a string on eve
 TEMPLATES_DIR = Path(str(files("hamletbot.templates")))  # templates/, installed as package data
 
 
+_GROUP = LOCALE.number_symbols["latn"]["group"]  # "."
+_MINUS = LOCALE.number_symbols["latn"]["minusSign"]
+
+
 def num(value: int | float) -> str:
-    """1215 → '1.215'."""
+    """1215 → '1.215'. An int (most figures) is grouped directly: the same text as
+    Babel's, without its general path (a Decimal and a pattern per number)."""
+    if type(value) is int:
+        grouped = f"{abs(value):,}".replace(",", _GROUP)
+        return f"{_MINUS}{grouped}" if value < 0 else grouped
     return format_decimal(value, locale=LOCALE)
 
 
@@ -38,9 +47,11 @@ def vdate(value: date) -> str:
 
 
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
+    # Templates are read once; HAMLETBOT_DEV=1 re-reads a template edited while the bot
+    # runs (jinja2 would otherwise stat the file on every render).
     env = Environment(loader=FileSystemLoader(templates_dir), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                      autoescape=False)
+                      autoescape=False, auto_reload=os.environ.get("HAMLETBOT_DEV") == "1")
     env.filters.update(num=num, pct=pct, vnd=vnd, date=vdate)
     return env
 

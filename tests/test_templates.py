@@ -5,8 +5,10 @@ from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
+from babel.numbers import format_decimal
+from hypothesis import given, strategies as st
 
-from bot.render import TEMPLATES_DIR, make_renderer, num, pct, vnd
+from bot.render import LOCALE, TEMPLATES_DIR, make_environment, make_renderer, num, pct, vnd
 from models.completeness import Completeness, Silent
 from models.progress import Progress
 from models.rollup import UnitInfo
@@ -77,6 +79,15 @@ def test_progress_line_uses_vietnamese_numbers():
 @pytest.mark.parametrize("value,expected", [(1215, "1.215"), (0, "0"), (1234567, "1.234.567")])
 def test_num(value, expected):
     assert num(value) == expected
+
+
+@given(st.one_of(st.integers(-10**15, 10**15), st.floats(-1e9, 1e9, allow_nan=False)))
+def test_num_prints_what_babel_prints(value):
+    assert num(value) == format_decimal(value, locale=LOCALE)
+
+
+def test_templates_are_not_checked_for_changes_outside_dev():
+    assert not make_environment().auto_reload
 
 
 def test_pct_and_vnd():
