@@ -32,6 +32,7 @@ from models.weeks import Week
 
 _DEPTH = {"city": 0, "commune": 1, "hamlet": 2}
 _WIDTH = 3 * len(PROGRAMMES)  # achieved, gain, last4 per programme
+LONG_SCOPE = 500  # units: a commune has tens, a city thousands
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +144,9 @@ async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *,
 
 
 async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int, UnitInfo]:
-    columns = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
-               .execution_options(**OFF_LOOP))
+    columns = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+    if roots is None or any(u.kind == "city" for u in roots):
+        columns = columns.execution_options(**OFF_LOOP)
     if roots is None:
         return {r[0]: UnitInfo(*r) for r in await session.exec(columns)}
     units = {u.id: UnitInfo(u.id, u.code, u.name, u.kind, u.parent_id) for u in roots}
@@ -179,9 +181,15 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
         sums = sums.where(Report.unit_id.in_(scope), Report.local_date >= min(jan1, pace_from),
                           Report.local_date <= as_of)
         targets = targets.where(Target.unit_id.in_(scope))
-    rows = await session.stream(union_all(sums, targets).execution_options(**OFF_LOOP))
+    rows = await session.stream(_long(union_all(sums, targets), scope))
     async for part in rows.partitions(20_000):  # a national run must not hold every row
         _add(result, part)
+
+
+def _long(stmt, scope: list[int] | None):
+    """A scan over a city or more runs off the event loop; a commune's or a hamlet's (every
+    report's answer) is short."""
+    return stmt.execution_options(**OFF_LOOP) if scope is None or len(scope) > LONG_SCOPE else stmt
 
 
 def _add(result: Rollup, rows: list) -> None:
@@ -208,7 +216,8 @@ async def monthly_gains(result: Rollup, *,
     stmt = (select(Report.unit_id, Report.programme, month, func.sum(Report.count))
             .where(Report.unit_id.in_(list(result.units)), Report.kind != "baseline",
                    Report.local_date >= date(result.year, 1, 1), Report.local_date <= result.as_of)
-            .group_by(Report.unit_id, Report.programme, month).execution_options(**OFF_LOOP))
+            .group_by(Report.unit_id, Report.programme, month))
+    stmt = _long(stmt, list(result.units))
     slot = {p: 12 * i for i, p in enumerate(PROGRAMMES)}
     width = 12 * len(PROGRAMMES)
     sums: dict[int, list[int]] = {}
