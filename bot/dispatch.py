@@ -29,8 +29,8 @@ from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
 from models.members import chat_link, member_and_unit
-from models.processed import (PendingChoice, ProcessedMessage, choice_holder, pending_choice,
-                              processed, take_choice)
+from models.processed import (PendingChoice, choice_holder, pending_choice, processed, record,
+                              take_choice)
 from models.units import Unit
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Dispatcher:
                     done = await processed(msg.key, session=session)
                 if done is not None:
                     self.metrics.messages.labels("", "duplicate").inc()
-                    return _decode(done.replies)
+                    return _decode(done)
                 if attempt == CONFLICT_ATTEMPTS:
                     raise
                 # Another message claimed the same state first (the same report reversed,
@@ -125,12 +125,12 @@ class Dispatcher:
             done = await processed(msg.key, session=session)
             if done is not None:
                 self.metrics.messages.labels("", "duplicate").inc()
-                return _decode(done.replies)
+                return _decode(done)
             ctx = await self._context(msg, session)
             # Sent and stored: an answer never shows a phone or ID number the sender typed.
             replies = mask_echoes(await self._route(msg, ctx), msg.text)
             replies = await self._offer_choices(msg, replies, session)
-            session.add(ProcessedMessage(key=msg.key, replies=_encode(replies), created_at=ctx.now))
+            await record(msg.key, _encode(replies), ctx.now, session=session)
             await session.commit()
         self.metrics.messages.labels(ctx.command or "text",
                                      "answered" if replies else "silent").inc()

@@ -10,7 +10,7 @@ from handlers.faq import ask
 from handlers.types import Choice, Incoming, Reply
 from handlers.words_report import recognise
 from models.base import as_utc
-from models.ledger import Report, entries_of_message, last_report_of
+from models.ledger import Report, add_entries, entries_of_message, entry, last_report_of
 from models.progress import unit_progress
 
 
@@ -51,11 +51,11 @@ async def _nil(msg: Incoming, ctx: Context) -> list[Reply]:
     (a ledger entry of kind "nil", count 0, so completeness reads one table)."""
     if msg.is_edit or msg.answers_ref:
         return ctx.reply("reporting/nil_not_edit.j2")
-    ctx.session.add(Report(
+    await add_entries([entry(
         unit_id=ctx.member.unit_id, programme="bhxh_tn", count=0,
         local_date=msg.time.astimezone(ctx.tz).date(), created_at=ctx.now,
         member_id=ctx.member.id, kind="nil", source_key=f"{msg.key}:nil",
-        message_ref=msg.message_ref))
+        message_ref=msg.message_ref)], session=ctx.session)
     return ctx.reply("reporting/nil.j2", unit=ctx.home)
 
 
@@ -109,11 +109,11 @@ async def in_words(msg: Incoming, ctx: Context) -> list[Reply]:
 async def _write(msg: Incoming, ctx: Context, counts: Counts, *, unit_id: int | None = None,
                  day: date | None = None) -> None:
     day = day or msg.time.astimezone(ctx.tz).date()
-    for programme, count in counts.values.items():
-        ctx.session.add(Report(
-            unit_id=unit_id or ctx.member.unit_id, programme=programme, count=count,
-            local_date=day, created_at=ctx.now, member_id=ctx.member.id, kind="report",
-            source_key=f"{msg.key}:{programme}", message_ref=msg.message_ref))
+    await add_entries([entry(
+        unit_id=unit_id or ctx.member.unit_id, programme=programme, count=count,
+        local_date=day, created_at=ctx.now, member_id=ctx.member.id, kind="report",
+        source_key=f"{msg.key}:{programme}", message_ref=msg.message_ref)
+        for programme, count in counts.values.items()], session=ctx.session)
 
 
 async def _accepted(ctx: Context, counts: Counts, *, template: str, **extra) -> list[Reply]:

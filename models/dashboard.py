@@ -26,7 +26,7 @@ async def report_days(hamlet_ids: list[int], since: date, until: date,
                       *, session: AsyncSession) -> set[tuple[int, date]]:
     """(hamlet, day) for each day a hamlet sent a report or a nil report (undos and
     corrections are not reports; a baseline import is not either)."""
-    day = day_for_scans(session)
+    day = day_for_scans(session.bind.dialect.name == "sqlite")
     rows = await session.exec(
         select(Report.unit_id, Report.local_date).distinct()
         .where(Report.unit_id.in_(hamlet_ids), Report.kind.in_(REPORTED_KINDS), day >= since,
@@ -38,7 +38,7 @@ async def daily_sums(unit_ids: list[int], since: date, until: date,
                      *, session: AsyncSession) -> list[tuple[str, date, int]]:
     """(programme, day, sum of entries) over the units, every entry kind included: the
     running total of these is the achieved figure."""
-    day = day_for_scans(session)
+    day = day_for_scans(session.bind.dialect.name == "sqlite")
     rows = await session.exec(
         select(Report.programme, Report.local_date, func.sum(Report.count))
         .where(Report.unit_id.in_(unit_ids), day >= since, day <= until)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, func
+from sqlalchemy import Index, func, insert
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,12 +36,36 @@ class Report(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=300)
 
 
-def day_for_scans(session: AsyncSession):
+_ADD = insert(Report.__table__)
+# What an entry may leave out, with the model's defaults (the id is the database's); the
+# time it was recorded has none here: it is always given.
+_DEFAULTS = {name: field.default for name, field in Report.model_fields.items()
+             if name != "id" and not field.is_required() and field.default_factory is None}
+_COLUMNS = set(Report.__table__.c.keys()) - {"id"}
+
+
+def entry(**fields) -> dict:
+    """The values of one ledger entry for add_entries: the model's defaults filled in, and
+    every column present (a missing one is an error, not a NULL)."""
+    values = {**_DEFAULTS, **fields}
+    if missing := _COLUMNS - values.keys():
+        raise TypeError(f"a ledger entry needs {', '.join(sorted(missing))}")
+    return values
+
+
+async def add_entries(entries: list[dict], *, session: AsyncSession) -> None:
+    """Append entries with one Core statement built once, on the session's connection (a
+    report writes one per programme with every message)."""
+    conn = await session.connection()
+    await conn.execute(_ADD, entries)
+
+
+def day_for_scans(sqlite: bool):
     """Report.local_date for a date range over many units' entries. On SQLite, wrapped in
     coalesce() so the planner walks ix_report_rollup rather than the date index with a row
     lookup per entry; PostgreSQL plans well on the bare column (and misestimates the rows
     behind coalesce(), then sorts on disk)."""
-    if session.bind.dialect.name == "sqlite":
+    if sqlite:
         return func.coalesce(Report.local_date, Report.local_date)
     return Report.local_date
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint, update
+from sqlalchemy import UniqueConstraint, bindparam, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,11 +57,16 @@ async def member_of(platform: str, user_id: str, *, session: AsyncSession) -> Me
         Member.platform == platform, Member.user_id == user_id))).first()
 
 
+_MEMBER_AND_UNIT = select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(
+    Member.platform == bindparam("platform"), Member.user_id == bindparam("user_id"))
+
+
 async def member_and_unit(platform: str, user_id: str,
                           *, session: AsyncSession) -> tuple[Member | None, Unit | None]:
-    """The member and their unit in one round-trip (this runs for every message)."""
-    row = (await session.exec(select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(
-        Member.platform == platform, Member.user_id == user_id))).first()
+    """The member and their unit in one round-trip (this runs for every message, so the
+    statement is built once)."""
+    row = (await session.exec(_MEMBER_AND_UNIT, params={"platform": platform,
+                                                         "user_id": user_id})).first()
     return (row[0], row[1]) if row else (None, None)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint, bindparam, insert
 from sqlmodel import Field, SQLModel, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,8 +32,25 @@ class PendingChoice(SQLModel, table=True):
     expires_at: datetime = UtcField()
 
 
-async def processed(key: str, *, session: AsyncSession) -> ProcessedMessage | None:
-    return await session.get(ProcessedMessage, key)
+# Every message reads and writes its key: Core statements built once, on the session's
+# connection (no ORM object, no statement built per message).
+_ANSWER = select(ProcessedMessage.__table__.c.replies).where(
+    ProcessedMessage.__table__.c.key == bindparam("key"))
+_RECORD = insert(ProcessedMessage.__table__)
+
+
+async def processed(key: str, *, session: AsyncSession) -> list | None:
+    """The answer stored with a handled message's key; None when it was not handled."""
+    conn = await session.connection()
+    return (await conn.execute(_ANSWER, {"key": key})).scalar()
+
+
+async def record(key: str, replies: list, created_at: datetime, *,
+                 session: AsyncSession) -> None:
+    """The key with its answer, in the message's transaction (a second one fails: the
+    message was handled meanwhile)."""
+    conn = await session.connection()
+    await conn.execute(_RECORD, {"key": key, "replies": replies, "created_at": created_at})
 
 
 async def pending_choice(platform: str, chat_id: str, user_id: str,

@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, literal, literal_column, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, literal_column, union_all
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -159,37 +159,51 @@ async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int
     return units
 
 
-def _since(day: date, *more) -> object:
-    return func.sum(case((and_(Report.local_date >= day, *more), Report.count), else_=0))
+def _since(day: str, *more) -> object:
+    return func.sum(case((and_(Report.local_date >= bindparam(day), *more), Report.count),
+                         else_=0))
+
+
+@cache
+def _load_statement(scoped: bool, sqlite: bool):
+    """The GROUP BY over the ledger with the targets, built once per kind (every report's
+    answer runs it for its hamlet); days, year and units are bound parameters."""
+    not_baseline = Report.kind != "baseline"
+    sums = (select(literal("sums"), Report.unit_id, Report.programme, _since("jan1"),
+                   _since("gain_from", not_baseline), _since("pace_from", not_baseline))
+            .group_by(Report.unit_id, Report.programme))
+    targets = select(literal("target"), Target.unit_id, Target.programme, Target.value,
+                     literal_column("0"), literal_column("0")).where(
+        Target.year == bindparam("year"))
+    if scoped:
+        sums = sums.where(Report.unit_id.in_(bindparam("units", expanding=True)))
+        targets = targets.where(Target.unit_id.in_(bindparam("target_units", expanding=True)))
+        day = Report.local_date
+    else:
+        # The whole year is most of the ledger: scan ix_report_rollup in GROUP BY order.
+        day = day_for_scans(sqlite)
+    sums = sums.where(day >= bindparam("start"), day <= bindparam("as_of"))
+    return union_all(sums, targets)
 
 
 async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSession) -> None:
     """The ledger sums per unit and the targets, in one round-trip."""
     as_of, jan1 = result.as_of, date(result.year, 1, 1)
     (gain_from, _), pace_from = result.week.gain_span(as_of), as_of - timedelta(days=27)
-    not_baseline = Report.kind != "baseline"
-    sums = (select(literal("sums"), Report.unit_id, Report.programme, _since(jan1),
-                   _since(gain_from, not_baseline), _since(pace_from, not_baseline))
-            .group_by(Report.unit_id, Report.programme))
-    targets = select(literal("target"), Target.unit_id, Target.programme, Target.value,
-                     literal_column("0"), literal_column("0")).where(Target.year == result.year)
-    if scope is None:
-        # The whole year is most of the ledger: scan ix_report_rollup in GROUP BY order.
-        day = day_for_scans(session)
-        sums = sums.where(day >= min(jan1, pace_from), day <= as_of)
-    else:
-        sums = sums.where(Report.unit_id.in_(scope), Report.local_date >= min(jan1, pace_from),
-                          Report.local_date <= as_of)
-        targets = targets.where(Target.unit_id.in_(scope))
-    rows = await session.stream(_long(union_all(sums, targets), scope))
+    params = {"jan1": jan1, "gain_from": gain_from, "pace_from": pace_from,
+              "year": result.year, "start": min(jan1, pace_from), "as_of": as_of}
+    if scope is not None:
+        params.update(units=scope, target_units=scope)
+    stmt = _load_statement(scope is not None, session.bind.dialect.name == "sqlite")
+    rows = await session.stream(stmt, params, execution_options=_long(scope))
     async for part in rows.partitions(20_000):  # a national run must not hold every row
         _add(result, part)
 
 
-def _long(stmt, scope: list[int] | None):
+def _long(scope: list[int] | None) -> dict:
     """A scan over a city or more runs off the event loop; a commune's or a hamlet's (every
     report's answer) is short."""
-    return stmt.execution_options(**OFF_LOOP) if scope is None or len(scope) > LONG_SCOPE else stmt
+    return OFF_LOOP if scope is None or len(scope) > LONG_SCOPE else {}
 
 
 def _add(result: Rollup, rows: list) -> None:
@@ -217,11 +231,11 @@ async def monthly_gains(result: Rollup, *,
             .where(Report.unit_id.in_(list(result.units)), Report.kind != "baseline",
                    Report.local_date >= date(result.year, 1, 1), Report.local_date <= result.as_of)
             .group_by(Report.unit_id, Report.programme, month))
-    stmt = _long(stmt, list(result.units))
     slot = {p: 12 * i for i, p in enumerate(PROGRAMMES)}
     width = 12 * len(PROGRAMMES)
     sums: dict[int, list[int]] = {}
-    for unit_id, programme, number, count in await session.exec(stmt):
+    for unit_id, programme, number, count in await session.exec(
+            stmt, execution_options=_long(list(result.units))):
         if programme in slot:
             row = sums.setdefault(unit_id, [0] * width)
             row[slot[programme] + int(number) - 1] += int(count or 0)
