@@ -195,7 +195,10 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
     if scope is not None:
         params.update(units=scope, target_units=scope)
     stmt = _load_statement(scope is not None, session.bind.dialect.name == "sqlite")
-    rows = await session.stream(stmt, params, execution_options=_long(scope))
+    if not _long(scope):  # a hamlet's or a commune's: a few rows, on the session's connection
+        _add(result, (await (await session.connection()).execute(stmt, params)).all())
+        return
+    rows = await session.stream(stmt, params, execution_options=OFF_LOOP)
     async for part in rows.partitions(20_000):  # a national run must not hold every row
         _add(result, part)
 
