@@ -25,7 +25,7 @@ async def test_a_core_ledger_entry_equals_an_orm_one(demo):
         await add_entries([entry(source_key="core", **fields)], session=session)
         await session.commit()
     async with demo.sessions() as session:
-        rows = {r.source_key: r for r in (await session.execute(
+        rows = {r.source_key: r for r in (await session.exec(
             select(Report.__table__).where(Report.source_key.in_(["orm", "core"])))).all()}
     assert _row(rows["core"]) == _row(rows["orm"])
     assert rows["core"].kind == "report" and rows["core"].note is None
@@ -44,7 +44,7 @@ async def test_a_core_answer_equals_an_orm_one(app):
         await record("core", replies, START, session=session)
         await session.commit()
     async with app.sessions() as session:
-        rows = {r.key: r for r in (await session.execute(
+        rows = {r.key: r for r in (await session.exec(
             select(ProcessedMessage.__table__))).all()}
         assert await processed("core", session=session) == replies
         assert await processed("never", session=session) is None
