@@ -39,7 +39,8 @@ def console(ctx: click.Context, demo: bool, who: str) -> None:
     """Talk to the bot in this terminal (or through a pipe), no token needed."""
     from bot.console import ConsoleChannel
     from bot.delivery import message_handler
-    from bot.demo import DEMO_TRY, DEMO_USERS, demo_invite, demo_member, load_demo
+    from bot.demo import (DEMO_TRY, DEMO_USERS, demo_invite, demo_member, load_demo,
+                          load_demo_history)
 
     settings = settings_of(ctx)
 
@@ -50,6 +51,8 @@ def console(ctx: click.Context, demo: bool, who: str) -> None:
                 async with app.sessions() as session:
                     now = app.clock()
                     loaded = await load_demo(now.astimezone(app.tz).date(), session=session)
+                    if loaded:
+                        await load_demo_history(now, app.tz, session=session)
                     member = await demo_member(who, session=session)
                     code = await demo_invite(now, session=session)
                     await session.commit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from click.testing import CliRunner
 
@@ -47,8 +48,9 @@ async def test_edit_corrects(staff, clock):
 def test_demo_console_through_a_pipe(tmp_path, monkeypatch):
     # SQLite only, on purpose: this is README's first command on the built-in defaults.
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["console", "--demo"], input="/dangky 5\n/tiendo\n")
+    result = CliRunner().invoke(cli, ["console", "--demo"], input="/tiendo\n/dangky 5\n")
     assert result.exit_code == 0, result.output
+    before = int(re.search(r"BHXH tự nguyện: ([0-9.]+)/453", result.output)[1].replace(".", ""))
     assert "Đã ghi nhận 5 BHXH tự nguyện cho Khu vực 1 (Long Mỹ)" in result.output
     assert "Tiến độ Khu vực 1 (Long Mỹ)" in result.output
     assert "an unused invite code for /thamgia:" in result.output
@@ -57,7 +59,25 @@ def test_demo_console_through_a_pipe(tmp_path, monkeypatch):
                                input="/tiendo\n")
     assert "Loaded the demo data" not in again.output
     assert "Khu vực 1 (Long Mỹ)" in again.output
-    assert "1.220/1.509" in again.output  # 1,215 baseline + the 5 reported above
+    kv1 = again.output.split("• Khu vực 1 (Long Mỹ)")[1]
+    assert f"BHXH tự nguyện: {before + 5}/453" in kv1  # the 5 reported above
+
+
+async def test_demo_has_staff_and_weeks_of_reports(coordinator, clock):
+    """The console demo comes with a history: every demo hamlet but one has staff and weekly
+    reports (some nil, some weeks silent) since the baselines, so boards and lists show."""
+    from bot.demo import load_demo_history
+    async with coordinator.app.sessions() as session:
+        await load_demo_history(clock(), coordinator.app.tz, session=session)
+        await session.commit()
+    board = await coordinator.say("/bxh tuần trước")
+    assert "ấp đã báo cáo" in board and "Bốn tuần qua chưa có thêm" not in board
+    gains = [int(g) for g in re.findall(r"tuần trước \+([0-9]+)", board.replace(".", ""))]
+    assert gains and max(gains) > 0
+    listing = await coordinator.say("/chuabaocao")
+    assert "chưa báo cáo lần nào" not in listing  # every listed hamlet reported some week
+    lines = [line for line in listing.splitlines() if "gần nhất" in line]
+    assert lines and all(line.startswith("• ") and line.count("•") == 1 for line in lines)
 
 
 def test_invite_code_from_cli_joins(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """Every template renders with sample data: a typo in a template fails CI, not a user."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from types import SimpleNamespace
 
@@ -94,3 +95,14 @@ def test_pct_and_vnd():
     assert pct(1215 / 1509) == "80,52%"
     assert pct(None) == "–"
     assert vnd(3_000_000) == "3.000.000 đ"
+
+
+def test_no_line_loses_its_newline_before_endfor():
+    """trim_blocks eats the newline after a block tag: a line of text ending in one
+    ('… {% endif %}') right before '{% endfor %}' runs into the next item; add a blank line."""
+    for path in TEMPLATES_DIR.rglob("*.j2"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line, following in zip(lines, lines[1:]):
+            text = re.sub(r"{%.*?%}", "", line).strip()
+            assert not (text and line.rstrip().endswith("%}")
+                        and following.lstrip().startswith("{% endfor")), f"{path.name}: {line}"
