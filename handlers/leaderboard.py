@@ -32,7 +32,7 @@ class BoardSettings:
     top_n: int = 5
     bottom_n: int = 5
     full_max: int = 12  # up to this many children are all listed
-    chart: Callable[[dict], bytes] | None = None
+    chart: Callable[[dict], bytes | None] | None = None  # it gives None: nothing to draw
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
     `done`: how many hamlets reported that week."""
     data = view(board, layout, today, focus_id, done)
     text = render("leaderboard/board.j2", **data)
-    if layout.chart is None or not any(s.rows for s in data["sections"]):
+    if layout.chart is None:
         return Reply(text)
     labels = render("leaderboard/chart_labels.j2", **data).splitlines()
     return Reply(text, image=layout.chart({**data, "labels": labels}))
