@@ -163,6 +163,7 @@ class ScheduleSettings(_Section):
     """Scheduled pushes: crontab lines in bot.timezone (minute hour day month weekday)."""
     leaderboard_cron: str = "30 7 * * mon"  # the week just ended
     reminder_cron: str = "0 16 * * fri"  # this week, to staff who reported nothing
+    monthly_report: str = "0 8 1 * *"  # the month just ended, to groups and coordinators
     # With the reminder, each commune coordinator is told privately of its hamlets silent
     # this many weeks running (this one included); 0: never.
     silent_weeks: int = Field(2, ge=0, le=52)
@@ -175,7 +176,7 @@ class ScheduleSettings(_Section):
     housekeeping_cron: str = "0 3 * * *"
     keep_answers_days: int = Field(30, ge=2, le=3650)
 
-    @field_validator("leaderboard_cron", "reminder_cron", "housekeeping_cron")
+    @field_validator("leaderboard_cron", "reminder_cron", "monthly_report", "housekeeping_cron")
     @classmethod
     def _cron(cls, v: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

@@ -23,11 +23,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ScheduleSettings
 from bot.delivery import reply_payload
+from handlers.export import export_workbook, monthly_file_name
 from handlers.leaderboard import BoardSettings, unit_reply
-from handlers.types import Reply
+from handlers.monthly import monthly_reply
+from handlers.types import Document, Reply
 from models.completeness import Deadline, completeness, reported_entries
 from models.ledger import Report
 from models.members import ChatLink, Member
+from models.monthly import Month, month_tree
 from models.outbox import enqueue, existing_keys, first_to_run
 from models.processed import purge
 from models.rollup import Rollup, rollup
@@ -42,7 +45,7 @@ SUBTREE_LIMIT = 20
 
 
 class Jobs:
-    """The two pushes, and housekeeping. Each run uses one session and commits once."""
+    """The weekly and monthly pushes, the reminder, and housekeeping. Each run uses one session and commits once."""
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
                  layout: BoardSettings, tz: tzinfo, platforms: list[str],
@@ -171,6 +174,55 @@ class Jobs:
                                    reply_payload(Reply(text)), now=self.clock(), session=session)
         return added
 
+    async def monthly(self, fire: datetime) -> int:
+        """The month just ended (before `fire`'s month) to every active linked commune or
+        city group and, privately, to every active coordinator; the coordinators of a top
+        unit also get the month's XLSX."""
+        month = Month.containing(fire.astimezone(self.tz).date()).previous()
+        async with self.sessions() as session:
+            if not await first_to_run(f"monthly:{month.label}", session=session):
+                return 0
+            added = await self.push_monthly(month, session=session)
+            await session.commit()
+        log.info("monthly %s: %d outbox row(s) added", month.label, added)
+        return added
+
+    async def push_monthly(self, month: Month, *, session: AsyncSession) -> int:
+        groups = await session.exec(select(ChatLink.platform, ChatLink.chat_id, Unit).join(
+            Unit, Unit.id == ChatLink.unit_id).where(
+            ChatLink.active, col(ChatLink.platform).in_(self.platforms), Unit.kind != "hamlet"))
+        people = await session.exec(select(Member.platform, Member.user_id, Unit).join(
+            Unit, Unit.id == Member.unit_id).where(
+            Member.active, Member.role == "coordinator", col(Member.platform).in_(self.platforms)))
+        # (key, platform, chat, unit, with the XLSX)
+        todo = [(f"monthly:{month.label}:{platform}:{chat}", platform, chat, unit, file)
+                for rows, file in ((groups, False), (people, True))
+                for platform, chat, unit in rows]
+        done = await existing_keys([t[0] for t in todo], session=session)
+        todo = [t for t in todo if t[0] not in done]
+        if not todo:
+            return 0
+        units = {t[3].id: t[3] for t in todo}
+        tree = await month_tree(list(units.values()) if len(units) <= SUBTREE_LIMIT else None,
+                                month, month.end, deadline=self.deadline, tz=self.tz,
+                                session=session)
+        replies: dict[tuple[int, bool], Reply] = {}
+        added = 0
+        for key, platform, chat, unit, file in todo:
+            file = file and unit.parent_id is None  # the top unit's coordinators
+            if (unit.id, file) not in replies:
+                document = await self._monthly_file(unit, month, session=session) if file else None
+                replies[unit.id, file] = monthly_reply(tree.report(unit.id), self.render, document)
+            added += await enqueue(key, platform, chat, reply_payload(replies[unit.id, file]),
+                                   now=self.clock(), session=session)
+        return added
+
+    async def _monthly_file(self, unit: Unit, month: Month, *, session: AsyncSession) -> Document:
+        data = await export_workbook(unit, month.year, today=month.end, tz=self.tz,
+                                     session=session, render=self.render, deadline=self.deadline,
+                                     month=month)
+        return Document(monthly_file_name(unit, month), data)
+
 
 async def _tree(week: Week, unit_ids: set[int], *, session: AsyncSession) -> Rollup:
     """Figures for the given units: their subtrees, or the whole tree when there are many."""
@@ -208,6 +260,7 @@ class Scheduler:
         self.triggers = {
             "leaderboard": CronTrigger.from_crontab(schedule.leaderboard_cron, timezone=tz),
             "reminder": CronTrigger.from_crontab(schedule.reminder_cron, timezone=tz),
+            "monthly": CronTrigger.from_crontab(schedule.monthly_report, timezone=tz),
             "housekeeping": CronTrigger.from_crontab(schedule.housekeeping_cron, timezone=tz)}
         self.scheduler = AsyncIOScheduler(timezone=tz)
 

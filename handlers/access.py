@@ -6,10 +6,12 @@ dispatcher answers with it as it would with a refusal of `admit`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from handlers.context import Context
+from handlers.text import fold
 from handlers.types import Incoming, Reply
 from models.units import Unit, is_within, unit_by_code
 
@@ -40,13 +42,15 @@ class UnitArg:
     `group`: in a group its linked unit (an unlinked group is refused), in private the
     sender's own unit.
     `code`: the unit whose code is word `at` of the arguments, not counting plain numbers
-    (a year, a count); without it the sender's own unit, or none when `own_default` is
-    False (the handler then answers with its usage). A coordinator may name units in
-    their own subtree, a staff member their own hamlet, an admin any unit.
+    (a year, a count) nor words matching `skip` once folded (a month: 'tháng', '10/2026');
+    without it the sender's own unit, or none when `own_default` is False (the handler
+    then answers with its usage). A coordinator may name units in their own subtree, a
+    staff member their own hamlet, an admin any unit.
     """
     source: str
     at: int = 0
     own_default: bool = True
+    skip: str = ""
 
 
 HERE, LINKED_OR_OWN = UnitArg("here"), UnitArg("group")
@@ -113,7 +117,8 @@ async def _resolve_unit(arg: UnitArg, msg: Incoming, ctx: Context) -> Unit | Non
         raise Refusal("common/group_not_linked.j2")
     if arg.source != "code":
         return ctx.home
-    words = [w for w in ctx.args.split() if not (w.isascii() and w.isdigit())]
+    words = [w for w in ctx.args.split() if not (w.isascii() and w.isdigit())
+             and not (arg.skip and re.fullmatch(arg.skip, fold(w)))]
     if len(words) <= arg.at:
         return ctx.home if arg.own_default else None
     unit = await unit_named(ctx, words[arg.at])

@@ -5,7 +5,8 @@ this week's gain and each month's), sheet 2 the ledger entries of the year with 
 them (display names only: residents' data is not stored at all), sheet 3 per week and
 unit the hamlets with staff that reported and how many on time (models/completeness.py). Figures come from
 models.leaderboard, the same roll-up as the weekly boards. `hamletbot export` writes the
-same file from the command line.
+same file from the command line. The monthly push sends the city's coordinators the file
+as of a month's end with that month's report as its first sheet (models/monthly.py).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from models.base import as_utc
 from models.completeness import Deadline, completeness
 from models.rollup import Rollup, monthly_gains, rollup
 from models.ledger import ENTRY_KINDS, ledger_of
+from models.monthly import Month, MonthTree, month_tree
 from models.progress import unit_progress
 from models.units import KINDS, PROGRAMMES, Unit
 from models.weeks import Week
@@ -62,11 +64,18 @@ def file_name(unit: Unit, year: int) -> str:
     return f"tien-do-{unit.code}-{year}.xlsx"
 
 
+def monthly_file_name(unit: Unit, month: Month) -> str:
+    return f"bao-cao-thang-{unit.code}-{month.label}.xlsx"
+
+
 async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
                           session: AsyncSession, render: Callable[..., str],
-                          deadline: Deadline = Deadline()) -> bytes:
-    """The XLSX bytes: figures as of today (as of 31 December for a past year)."""
+                          deadline: Deadline = Deadline(), month: Month | None = None) -> bytes:
+    """The XLSX bytes: figures as of today (as of 31 December for a past year); with a
+    `month` of that year, as of its last day, with the month's report as the first sheet."""
     until = today if year == today.year else date(year, 12, 31)
+    if month is not None:
+        until = min(until, month.end)
     tree = await rollup(unit, until, session=session)
     months = await monthly_gains(tree, session=session)
     entries = await ledger_of(list(tree.units), session=session, since=date(year, 1, 1),
@@ -84,6 +93,11 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
                                                session=session)))
         week = Week(week.start + timedelta(days=7))
     _completeness(book.create_sheet(labels.sheets[2]), tree, weeks, labels)
+    if month is not None:
+        report = await month_tree(unit, month, until, deadline=deadline, tz=tz, session=session)
+        sheet = book.create_sheet(render("monthly/sheet_name.j2", month=month), 0)
+        _monthly(sheet, report, render("monthly/sheet_columns.j2").splitlines(), labels)
+        book.active = 0
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -142,6 +156,30 @@ def _completeness(sheet: Worksheet, tree: Rollup, weeks: list, labels: _Labels) 
                           labels.level.get(info.kind, info.kind), c.staffed, c.reported,
                           c.on_time])
     _finish(sheet, {2: DAY, 3: DAY, 7: INTEGER, 8: INTEGER, 9: INTEGER}, freeze="F2")
+
+
+def _monthly(sheet: Worksheet, report: MonthTree, columns: list[str], labels: _Labels) -> None:
+    """Per unit (depth first) and programme: the month's gain, cumulative, target, progress,
+    rank among its siblings and its change, hamlet-weeks reported of those expected, and
+    the projection to 31 December at the year-to-date pace."""
+    sheet.append(columns)
+    rows = {}  # unit id → programme → its row in its parent's report (rank, completeness)
+    for unit_id in report.tree.children:
+        for programme, ranked in report.report(unit_id).rankings.items():
+            for row in ranked:
+                rows.setdefault(row.unit.id, {})[programme] = row
+    for unit_id in depth_first(report.tree):
+        info, done = report.tree.units[unit_id], report.done[unit_id]
+        own = report.report(unit_id).totals if unit_id not in rows else None
+        for programme in PROGRAMMES:
+            m = own[programme] if own else rows[unit_id][programme].figures
+            sheet.append([info.code, info.name, labels.level.get(info.kind, info.kind),
+                          labels.programme[programme], m.gain, m.figures.achieved,
+                          m.figures.target, m.figures.ratio, m.rank, m.rank_change,
+                          done.reported, done.staffed, m.projected, m.projected_ratio])
+    formats = {5: INTEGER, 6: INTEGER, 7: INTEGER, 8: PERCENT, 9: INTEGER, 10: "+#,##0;-#,##0;0",
+               11: INTEGER, 12: INTEGER, 13: INTEGER, 14: PERCENT}
+    _finish(sheet, formats, freeze="C2")
 
 
 def depth_first(tree: Rollup) -> list[int]:

@@ -4,8 +4,8 @@ a handler, and its templates (its help line is a macro in templates/_help.j2).
 """
 from __future__ import annotations
 
-from handlers import (admin, calculator, export, faq, leaderboard, onboarding, progress,
-                      reporting, silent, web)
+from handlers import (admin, calculator, export, faq, leaderboard, monthly, onboarding,
+                      progress, reporting, silent, web)
 from handlers.access import (COORDINATORS, GROUP, HERE, LINKED_OR_OWN, MEMBERS,
                              OWN_GROUP, PRIVATE, STAFF, Command, Handler, UnitArg)
 from handlers.context import Context
@@ -51,6 +51,8 @@ COMMANDS: tuple[Command, ...] = (
             unit=UnitArg("code", at=1, own_default=False), help="moi", **COORDINATORS_PRIVATE),
     Command("chuabaocao", silent.not_reported_list, aliases=("cbc",), unit=NAMED_OR_OWN,
             help="chuabaocao", **COORDINATORS_PRIVATE),
+    Command("baocaothang", monthly.report, aliases=("bct",), unit=monthly.UNIT,
+            help="baocaothang", **COORDINATORS_PRIVATE),
     Command("thanhvien", admin.members, aliases=("tv",), unit=NAMED_OR_OWN, help="thanhvien",
             **COORDINATORS_PRIVATE),
     Command("roi", admin.leave, aliases=("roidi", "nghi"), roles=MEMBERS, help="roi"),

@@ -49,7 +49,8 @@ class Deadline:
 
 @dataclass(frozen=True)
 class Completeness:
-    """One unit, one week: hamlets with staff, those that reported, those on time."""
+    """One unit, one week: hamlets with staff, those that reported, those on time (over
+    several weeks: hamlet-weeks)."""
     staffed: int = 0
     reported: int = 0
     on_time: int = 0
@@ -63,13 +64,20 @@ class Completeness:
                             self.on_time + other.on_time)
 
 
-def reported_entries(since: date, until: date):
-    """(unit id, first recorded, last day) of units with a live report or nil entry."""
+def _live(*columns, since: date, until: date):
+    """`columns` over the report and nil entries dated since … until that no later entry
+    reverses."""
     reversal = aliased(Report)
-    return (select(Report.unit_id, func.min(Report.created_at), func.max(Report.local_date))
+    return (select(*columns)
             .join(reversal, reversal.reverses_id == Report.id, isouter=True)
             .where(col(Report.kind).in_(REPORTED_KINDS), col(reversal.id).is_(None),
-                   Report.local_date >= since, Report.local_date <= until)
+                   Report.local_date >= since, Report.local_date <= until))
+
+
+def reported_entries(since: date, until: date):
+    """(unit id, first recorded, last day) of units with a live report or nil entry."""
+    return (_live(Report.unit_id, func.min(Report.created_at), func.max(Report.local_date),
+                  since=since, until=until)
             .group_by(Report.unit_id))
 
 
@@ -86,23 +94,41 @@ async def completeness(units: Rollup | dict[int, UnitInfo] | Iterable[Unit] | No
                        ) -> dict[int, Completeness]:
     """Unit id → its week's completeness, for every unit of a roll-up (or of the subtrees
     of some units; None: the whole tree)."""
+    return await completeness_over(units, [week], deadline=deadline, tz=tz, session=session)
+
+
+async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit] | None,
+                            weeks: list[Week], *, deadline: Deadline, tz: tzinfo,
+                            session: AsyncSession) -> dict[int, Completeness]:
+    """Unit id → its completeness summed over `weeks` (hamlet-weeks: a month's report), in
+    one query over the ledger whatever the number of weeks."""
     if isinstance(units, Rollup):
         units = units.units
     elif not isinstance(units, dict):
         units = await _units(None if units is None else list(units), session=session)
     hamlets = [u.id for u in units.values() if u.kind == "hamlet"]
+    if not weeks:
+        return {uid: Completeness() for uid in units}
     scope = hamlets if len(hamlets) <= 5000 else None  # a national run reads every row
     staffed = await staffed_hamlets(scope, session=session)
-    stmt = reported_entries(week.start, week.end)
+    stmt = _live(Report.unit_id, Report.local_date, func.min(Report.created_at),
+                 since=weeks[0].start, until=weeks[-1].end
+                 ).group_by(Report.unit_id, Report.local_date)
     if scope is not None:
         stmt = stmt.where(col(Report.unit_id).in_(scope))
-    first = {uid: as_utc(at) for uid, at, _ in await session.exec(stmt)}
-    due = deadline.of(week, tz)
+    of_week = {w.start + timedelta(days=i): w for w in weeks for i in range(7)}
+    first: dict[tuple[int, Week], datetime] = {}  # (hamlet, week) → first recorded
+    for uid, day, at in await session.exec(stmt):
+        week, at = of_week.get(day), as_utc(at)
+        if week is not None and ((uid, week) not in first or at < first[uid, week]):
+            first[uid, week] = at
+    due = {w: deadline.of(w, tz) for w in weeks}
     result: dict[int, Completeness] = {}
     for uid in hamlets:
         if uid in staffed:
-            on_time = uid in first and first[uid] <= due
-            result[uid] = Completeness(1, int(uid in first), int(on_time))
+            reported = [w for w in weeks if (uid, w) in first]
+            on_time = sum(first[uid, w] <= due[w] for w in reported)
+            result[uid] = Completeness(len(weeks), len(reported), on_time)
     for uid in list(result):  # up to every ancestor
         parent = units[uid].parent_id
         for _ in range(8):

@@ -12,6 +12,9 @@ memory. Per unit and programme, as of a day and for that day's year:
 - gain: the entries of `as_of`'s week (Monday–Sunday) up to `as_of`, from Monday or
   1 January, whichever is later; a baseline import is not a gain;
 - last4: the gains of the 28 days ending `as_of` (a leaderboard's pace).
+
+The monthly report moves the two windows (`gain_from`, `pace_from`): gain is then the
+month's, last4 the gains since 1 January (models/monthly.py).
 """
 from __future__ import annotations
 
@@ -126,9 +129,11 @@ class Rollup:
         return list(self.figures(unit_id).values())
 
 
-async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *,
-                 session: AsyncSession) -> Rollup:
-    """The figures of every unit (roots=None) or of the subtrees of `roots`, as of `as_of`."""
+async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *, session: AsyncSession,
+                 gain_from: date | None = None, pace_from: date | None = None) -> Rollup:
+    """The figures of every unit (roots=None) or of the subtrees of `roots`, as of `as_of`;
+    `gain_from`, `pace_from`: the first days of the gain and last4 windows instead of the
+    week's Monday (or 1 January) and 27 days before `as_of`."""
     if roots is not None:
         roots = [roots] if isinstance(roots, Unit) else list(roots)
     result = Rollup(as_of, await _units(roots, session=session))
@@ -138,7 +143,8 @@ async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *,
             result.children.setdefault(info.parent_id, []).append(info.id)
     for kids in result.children.values():
         kids.sort(key=lambda uid: units[uid].name)
-    await _load(result, None if roots is None else list(units), session=session)
+    await _load(result, None if roots is None else list(units), session=session,
+                gain_from=gain_from, pace_from=pace_from)
     _roll_up(result)
     return result
 
@@ -186,10 +192,12 @@ def _load_statement(scoped: bool, sqlite: bool):
     return union_all(sums, targets)
 
 
-async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSession) -> None:
+async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSession,
+                gain_from: date | None, pace_from: date | None) -> None:
     """The ledger sums per unit and the targets, in one round-trip."""
     as_of, jan1 = result.as_of, date(result.year, 1, 1)
-    (gain_from, _), pace_from = result.week.gain_span(as_of), as_of - timedelta(days=27)
+    gain_from = gain_from or result.week.gain_span(as_of)[0]
+    pace_from = pace_from or as_of - timedelta(days=27)
     params = {"jan1": jan1, "gain_from": gain_from, "pace_from": pace_from,
               "year": result.year, "start": min(jan1, pace_from), "as_of": as_of}
     if scope is not None:

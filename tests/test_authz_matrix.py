@@ -108,6 +108,7 @@ def admitted(role: str) -> dict[str, tuple[str, tuple[str, str, str, str]]]:
         "lichsu": ("/lichsu", same(GATE) if role == "none" else (HISTORY[role], GATE, GATE, GATE)),
         "moi": ("/moi staff LM-KV2", private_tool("Mã mời cán bộ ấp của Khu vực 2")),
         "chuabaocao": ("/chuabaocao", private_tool(", tuần 23/11/2026 – 29/11/2026")),
+        "baocaothang": ("/baocaothang", private_tool("📅 Báo cáo tháng 10/2026 – ")),
         "thanhvien": ("/thanhvien", private_tool("Thành viên của")),
         "roi": ("/roi", same(GATE if role == "none" else LEAVE)),
         # no web.public_url in these settings: members are told the dashboard is off

@@ -95,11 +95,14 @@ async def test_catch_up_after_downtime_within_the_grace(demo, clock):
     await linked(demo, ("telegram", "-1", "LM", True))
     scheduler = make(demo, clock, misfire_grace_seconds=6 * 3600)
     clock.now = local(2026, 11, 30, 12, 0).astimezone(timezone.utc)  # back up at noon
-    assert await scheduler.catch_up() == {"leaderboard": 1, "reminder": 0, "housekeeping": 0}
-    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0, "housekeeping": 0}  # restarted again
+    assert await scheduler.catch_up() == {"leaderboard": 1, "reminder": 0, "monthly": 0,
+                                        "housekeeping": 0}
+    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0, "monthly": 0,
+                                        "housekeeping": 0}  # restarted again
     assert (await outbox(demo))[0].key == "leaderboard:2026-W48:telegram:-1"
     clock.now = local(2026, 12, 7, 14, 0).astimezone(timezone.utc)  # 6 h 30 min late
-    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0, "housekeeping": 0}
+    assert await scheduler.catch_up() == {"leaderboard": 0, "reminder": 0, "monthly": 0,
+                                        "housekeeping": 0}
 
 
 def test_latest_fire_window():
@@ -171,7 +174,7 @@ async def test_scheduler_starts_and_stops(demo, clock):
     scheduler = make(demo, clock)
     await scheduler.start()
     assert {job.id for job in scheduler.scheduler.get_jobs()} == {"leaderboard", "reminder",
-                                                                 "housekeeping"}
+                                                                 "monthly", "housekeeping"}
     scheduler.stop()
 
 

@@ -18,7 +18,8 @@ from models.weeks import Week
 # The FAQ and calculator templates need the dated policy figures; their own tests render
 # each one on both sides of every change date (tests/test_faq_templates.py, test_calculator.py).
 ELSEWHERE = ("faq/", "calc/", "leaderboard/", "reminder/", "outbox/",  # + test_leaderboard.py
-             "web/")  # every page and message: tests/test_dashboard*.py
+             "web/",  # every page and message: tests/test_dashboard*.py
+             "monthly/")  # tests/test_monthly.py
 
 unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1", id=1, kind="commune")
 ROWS = [Progress("bhxh_tn", 1215, 1509), Progress("bhyt", 52000, 50000)]
