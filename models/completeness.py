@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import as_utc
-from models.ledger import Report
+from models.ledger import Report, day_for_scans
 from models.members import Member
 from models.rollup import Rollup, UnitInfo, _units
 from models.units import Unit
@@ -64,14 +64,14 @@ class Completeness:
                             self.on_time + other.on_time)
 
 
-def _live(*columns, since: date, until: date):
+def _live(*columns, since: date, until: date, day=Report.local_date):
     """`columns` over the report and nil entries dated since … until that no later entry
     reverses."""
     reversal = aliased(Report)
     return (select(*columns)
             .join(reversal, reversal.reverses_id == Report.id, isouter=True)
             .where(col(Report.kind).in_(REPORTED_KINDS), col(reversal.id).is_(None),
-                   Report.local_date >= since, Report.local_date <= until))
+                   day >= since, day <= until))
 
 
 def reported_entries(since: date, until: date):
@@ -100,8 +100,8 @@ async def completeness(units: Rollup | dict[int, UnitInfo] | Iterable[Unit] | No
 async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit] | None,
                             weeks: list[Week], *, deadline: Deadline, tz: tzinfo,
                             session: AsyncSession) -> dict[int, Completeness]:
-    """Unit id → its completeness summed over `weeks` (hamlet-weeks: a month's report), in
-    one query over the ledger whatever the number of weeks."""
+    """Unit id → its completeness summed over `weeks` (hamlet-weeks: a month's
+    report), in one query over the ledger whatever the number of weeks."""
     if isinstance(units, Rollup):
         units = units.units
     elif not isinstance(units, dict):
@@ -111,24 +111,24 @@ async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit]
         return {uid: Completeness() for uid in units}
     scope = hamlets if len(hamlets) <= 5000 else None  # a national run reads every row
     staffed = await staffed_hamlets(scope, session=session)
-    stmt = _live(Report.unit_id, Report.local_date, func.min(Report.created_at),
-                 since=weeks[0].start, until=weeks[-1].end
-                 ).group_by(Report.unit_id, Report.local_date)
+    if scope is None:  # the weeks' entries by ix_report_by_day, which covers the query;
+        # grouped by unit_id + 0, or SQLite walks all of ix_report_rollup for its order
+        day, unit = Report.local_date, Report.unit_id + 0
+    else:  # a few units' own entries (models.ledger.day_for_scans)
+        day, unit = day_for_scans(session.bind.dialect.name == "sqlite"), Report.unit_id
+    flags = []  # per week: reported, and reported by its deadline (stored in UTC)
+    for week in weeks:
+        in_week = and_(day >= week.start, day <= week.end)
+        due = deadline.of(week, tz).astimezone(timezone.utc)
+        flags += [func.max(case((in_week, 1), else_=0)),
+                  func.max(case((and_(in_week, Report.created_at <= due), 1), else_=0))]
+    stmt = _live(unit, *flags, since=weeks[0].start, until=weeks[-1].end, day=day
+                 ).group_by(unit)
     if scope is not None:
         stmt = stmt.where(col(Report.unit_id).in_(scope))
-    of_week = {w.start + timedelta(days=i): w for w in weeks for i in range(7)}
-    first: dict[tuple[int, Week], datetime] = {}  # (hamlet, week) → first recorded
-    for uid, day, at in await session.exec(stmt):
-        week, at = of_week.get(day), as_utc(at)
-        if week is not None and ((uid, week) not in first or at < first[uid, week]):
-            first[uid, week] = at
-    due = {w: deadline.of(w, tz) for w in weeks}
-    result: dict[int, Completeness] = {}
-    for uid in hamlets:
-        if uid in staffed:
-            reported = [w for w in weeks if (uid, w) in first]
-            on_time = sum(first[uid, w] <= due[w] for w in reported)
-            result[uid] = Completeness(len(weeks), len(reported), on_time)
+    done = {row[0]: Completeness(len(weeks), sum(row[1::2]), sum(row[2::2]))
+            for row in await session.exec(stmt)}
+    result = {uid: done.get(uid, Completeness(len(weeks))) for uid in hamlets if uid in staffed}
     for uid in list(result):  # up to every ancestor
         parent = units[uid].parent_id
         for _ in range(8):

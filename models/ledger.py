@@ -17,16 +17,19 @@ ENTRY_KINDS = ("report", "undo", "baseline", "correction", "nil")
 class Report(SQLModel, table=True):
     """One ledger entry. Never updated, never deleted: an undo is a reversing entry."""
     # Covers the leaderboard's GROUP BY over the whole ledger (models/leaderboard.py).
+    # ix_report_by_day covers completeness over a range of days (models/completeness.py:
+    # who reported, first when) and serves as the date index.
     # An entry is reversed at most once: of two reversals in flight (two /huy, an edit
     # and a /huy) the second fails on commit and its message is handled again.
     __table_args__ = (Index("ix_report_rollup", "unit_id", "programme", "local_date", "kind",
                             "count"),
+                      Index("ix_report_by_day", "local_date", "unit_id", "kind", "created_at"),
                       Index("ix_report_reverses_id", "reverses_id", unique=True))
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     programme: str = Field(max_length=16)
     count: int
-    local_date: date = Field(index=True)
+    local_date: date
     created_at: datetime = UtcField(default_factory=utcnow)
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     source_key: str = Field(unique=True, max_length=300)

@@ -145,13 +145,15 @@ class MonthTree:
 
     def report(self, unit_id: int) -> MonthlyReport:
         kids = [self.tree.units[c] for c in self.tree.children.get(unit_id, [])]
-        rankings = {p: self._ranked(kids, p) for p in PROGRAMMES}
+        figures = {k.id: self.tree.figures(k.id) for k in kids}
+        rankings = {p: self._ranked([Standing(k, None, figures[k.id][p]) for k in kids])
+                    for p in PROGRAMMES}
         totals = {p: MonthFigures(f, self.as_of) for p, f in self.tree.figures(unit_id).items()}
         return MonthlyReport(self.tree.units[unit_id], self.month, self.as_of, self.weeks,
                              self.done[unit_id], totals, rankings)
 
-    def _ranked(self, kids: list[UnitInfo], programme: str) -> list[Row]:
-        now = rank([Standing(k, None, self.tree.figures(k.id)[programme]) for k in kids])
+    def _ranked(self, standings: list[Standing]) -> list[Row]:
+        now = rank(standings)
         before = {}
         if self.month.month > 1:
             earlier = [Standing(s.unit, None, replace(s.figures, achieved=s.figures.achieved
