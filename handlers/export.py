@@ -72,26 +72,23 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
                           session: AsyncSession, render: Callable[..., str],
                           deadline: Deadline = Deadline(), month: Month | None = None) -> bytes:
     """The XLSX bytes: figures as of today (as of 31 December for a past year); with a
-    `month` of that year, as of its last day, with the month's report as the first sheet."""
+    `month` of that year, as of its last day, with the month's report as the first sheet
+    and only that month's entries and weeks in the ledger and weekly sheets."""
     until = today if year == today.year else date(year, 12, 31)
+    since = date(year, 1, 1)
     if month is not None:
-        until = min(until, month.end)
+        since, until = month.start, min(until, month.end)
     tree = await rollup(unit, until, session=session)
     months = await monthly_gains(tree, session=session)
-    entries = await ledger_of(list(tree.units), session=session, since=date(year, 1, 1),
-                              until=until)
+    entries = await ledger_of(list(tree.units), session=session, since=since, until=until)
     labels = _Labels(render, tree, today)
     book = Workbook()
     summary = book.active
     summary.title, ledger_title = labels.sheets[:2]
     _summary(summary, tree, months, labels)
     _ledger(book.create_sheet(ledger_title), tree, entries, labels, tz)
-    weeks = []
-    week = Week.containing(date(year, 1, 1))
-    while week.start <= until:
-        weeks.append((week, await completeness(tree, week, deadline=deadline, tz=tz,
-                                               session=session)))
-        week = Week(week.start + timedelta(days=7))
+    weeks = [(week, await completeness(tree, week, deadline=deadline, tz=tz, session=session))
+             for week in (month.weeks(until) if month else _weeks(since, until))]
     _completeness(book.create_sheet(labels.sheets[2]), tree, weeks, labels)
     if month is not None:
         report = await month_tree(unit, month, until, deadline=deadline, tz=tz, session=session)
@@ -101,6 +98,14 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _weeks(since: date, until: date) -> list[Week]:
+    """The weeks from the one holding `since` to the one holding `until`."""
+    found = [Week.containing(since)]
+    while found[-1].end < until:
+        found.append(Week(found[-1].start + timedelta(days=7)))
+    return found
 
 
 class _Labels:

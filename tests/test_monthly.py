@@ -185,6 +185,9 @@ async def test_monthly_push_on_the_first(demo, clock):
     lm = [r for r in rows if r[0] == "LM" and r[3] == "BHXH tự nguyện"][0]
     assert lm[4:9] == (0, 1215, 1509, pytest.approx(1215 / 1509), 1)
     assert lm[10:12] == (0, 10)  # 2 staffed hamlets × 5 weeks, none reported
+    assert book.worksheets[2].max_row == 1  # the month's ledger: nothing in November
+    weekly = list(book.worksheets[3].iter_rows(values_only=True))[1:]
+    assert {r[0] for r in weekly} == {"2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48"}
 
 
 async def test_monthly_push_at_the_year_end_and_its_catch_up(demo, clock):
@@ -225,3 +228,28 @@ def test_projection_at_the_year_to_date_pace():
     assert f.days_gone == 73 and f.days_left == 292
     assert f.projected == 100 + 292 and f.projected_ratio == pytest.approx(392 / 200)
     assert MonthFigures(Figures("bhxh_tn", 100, 200, 10, 73, 0), date(2026, 12, 31)).projected == 100
+
+
+async def test_a_long_report_is_split_at_each_platform_limit(demo, clock):
+    from bot.planner import Capabilities, File, FileLink, Text, plan
+    from models.units import Target, Unit
+
+    async with demo.sessions() as session:
+        city = await unit_by_code("CT", session=session)
+        for i in range(60):
+            commune = Unit(code=f"X{i:02}", name=f"Xã Thử Nghiệm Số {i:02}", kind="commune",
+                           parent_id=city.id)
+            session.add(commune)
+            await session.flush()
+            session.add(Target(unit_id=commune.id, programme="bhxh_tn", year=2026, value=100 + i))
+        await session.commit()
+    await add_member(demo, "u-city", "coordinator", "CT", name="Chị Hoa")
+    assert await make_jobs(demo, clock).jobs.monthly(local(2026, 12, 1, 8)) == 1
+    [reply] = (await outbox(demo)).values()
+    assert len(reply.text) > 8000 and reply.document is not None
+    for limit, documents in ((4096, "upload"), (2000, "link")):
+        parts = plan(reply, Capabilities(limit, documents=documents))
+        texts = [p.text for p in parts if isinstance(p, Text)]
+        assert len(texts) > 2 and all(len(t) <= limit for t in texts)
+        assert all(f"Xã Thử Nghiệm Số {i:02}" in "\n".join(texts) for i in range(60))
+        assert any(isinstance(p, (File, FileLink)) for p in parts)
