@@ -2,13 +2,13 @@
 polling or by webhook on the shared aiohttp server.
 
 `ZaloClient` is the thin API client; `ZaloChannel` only translates: Zalo events →
-`Incoming`, each part of a Reply's plan (bot/planner.py) → sendMessage/sendPhoto (choices
-as a numbered list, answered with the number; images by URL from bot/images.py, files as
-an expiring link from there).
+`Incoming` (bot/zalo_payloads.py), each part of a Reply's plan (bot/planner.py) →
+sendMessage/sendPhoto (choices as a numbered list, answered with the number; images by URL
+from bot/images.py, files as an expiring link from there).
 Docs: https://bot.zaloplatforms.com/docs/ (newer location
 https://docs.zaloplatforms.com/docs/BOT); the facts used here, with sources, are in
-shared/PLATFORMS.md Part A. Unconfirmed ones are marked UNVERIFIED below, in this block
-and nowhere else.
+shared/PLATFORMS.md Part A. Unconfirmed ones are marked UNVERIFIED in the facts block below
+(and, for the event shape, in bot/zalo_payloads.py's), nowhere else.
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -34,12 +33,12 @@ from bot.logs import LogGuard
 from bot.planner import Capabilities, FileLink, Part, Photo, Text, plan
 from bot.render import make_renderer
 from bot.web import read_body, update_slot
+from bot.zalo_payloads import PLATFORM, MalformedEvent, ZaloBot, to_incoming, unwrap
 from handlers.types import Incoming, Reply
 
 log = logging.getLogger(__name__)
 
 # --- Zalo Bot Platform facts (https://bot.zaloplatforms.com/docs/) --------------------------
-PLATFORM = "zalo"
 # sendMessage.text and sendPhoto.caption: 1–2000 characters [docs apis/sendMessage, sendPhoto].
 # UNVERIFIED whether Zalo counts code points or UTF-16 units; Vietnamese text is all BMP.
 TEXT_LIMIT = 2000
@@ -60,28 +59,12 @@ IDLE_CODE = 408
 RETRYABLE_CODES = {403, 408, 429}
 # Zalo downloads the sendPhoto URL before it answers, so that call is slow (OpenClaw api.ts).
 PHOTO_TIMEOUT = 60
-# Group events are beta and their payload is undocumented (PLATFORMS.md A.4, A.7): the bot
-# is said to receive only @mentions and replies to its own messages. UNVERIFIED: that a
-# mention shows as "@<bot name>" in the text, and which field carries the replied-to message
-# (these are guesses after Zalo's python-telegram-bot-derived SDK).
-REPLY_FIELDS = ("reply_to_message", "quote")
-# `date` is in milliseconds [docs samples]; one project read it as seconds (pitfall 5).
-MS_THRESHOLD = 10**11  # a seconds timestamp stays below this until the year 5138
 # ---------------------------------------------------------------------------------------------
 
 WEBHOOK_PATH = "/zalo/webhook"
-TEXT_EVENT = "message.text.received"
-UNSUPPORTED_EVENT = "message.unsupported.received"
 BACKOFF_BASE, BACKOFF_CAP = 1.0, 60.0  # seconds between failed polls: 1, 2, 4 … 60, jittered
 NO_PUBLIC_URL = "web.public_url is not set"  # Zalo fetches photos and files from our server
 IDLE_PAUSE = 1.0  # an idle poll that came back at once (timeout ignored) must not spin
-
-
-@dataclass(frozen=True)
-class ZaloBot:
-    """Who we are (getMe): the id and the names users may @mention."""
-    id: str
-    names: tuple[str, ...]
 
 
 class ZaloClient:
@@ -165,85 +148,6 @@ def _error(method: str, status: int, body: Any, retry_after: str | None) -> Plat
             seconds = None
         return RetryableError(message, seconds)
     return Misconfigured(message)
-
-
-def unwrap(body: Any) -> dict | None:
-    """The event of a webhook body, wrapped `{"ok": true, "result": {…}}` as documented or
-    flat `{"event_name": …, "message": {…}}` as integrators see it (Part C pitfall 1)."""
-    if isinstance(body, dict) and isinstance(body.get("result"), dict):
-        body = body["result"]
-    if isinstance(body, dict) and body.get("event_name") and isinstance(body.get("message"), dict):
-        return body
-    return None
-
-
-class MalformedEvent(ValueError):
-    """A Zalo event whose fields have the wrong types (`chat` a string, an id a list)."""
-
-
-def to_incoming(event: dict, bot: ZaloBot, clock: Callable[[], datetime]) -> Incoming | None:
-    """The neutral message of one Zalo event; None for events that carry nothing to answer.
-
-    Images and stickers become a message without text (the dispatcher answers that with a
-    short hint in a private chat and ignores it in a group). `message.unsupported.received`
-    (content withheld from protected users, pitfall 10) is ignored: telling such a user to
-    send text would not help them. Wrong-typed fields raise MalformedEvent; an unreadable
-    `date` falls back to the clock.
-    """
-    name, message = event.get("event_name"), event["message"]
-    chat, sender = _object(message, "chat"), _object(message, "from")
-    chat_id, message_id = _text(chat, "id"), _text(message, "message_id")
-    user_id = _text(sender, "id") or chat_id
-    if name == UNSUPPORTED_EVENT or sender.get("is_bot") or not (chat_id and message_id):
-        return None
-    text = _text(message, "text") if name == TEXT_EVENT else ""
-    chat_type = _text(chat, "chat_type").upper()
-    group = chat_type == "GROUP" or (not chat_type and chat_id != user_id)
-    mentioned = next((n for n in bot.names if f"@{n}".lower() in text.lower()), "")
-    return Incoming(
-        platform=PLATFORM, chat_id=chat_id, chat_kind="group" if group else "private",
-        user_id=user_id, text=text, message_id=message_id, time=_time(message.get("date"), clock),
-        display_name=(_text(sender, "display_name") or _text(sender, "first_name")
-                      or _text(sender, "name")),
-        addressed_to_bot=group and bool(mentioned or _replies_to(message, bot)),
-        bot_username=mentioned or (bot.names[0] if bot.names else ""))
-
-
-def _object(parent: dict, key: str) -> dict:
-    value = parent.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise MalformedEvent(f"message.{key} is not an object")
-    return value
-
-
-def _text(parent: dict, key: str) -> str:
-    """A string or number field as text ("" when absent)."""
-    value = parent.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise MalformedEvent(f"{key} is not text")
-    return str(value)
-
-
-def _replies_to(message: dict, bot: ZaloBot) -> bool:
-    for field in REPLY_FIELDS:
-        quoted = message.get(field)
-        if isinstance(quoted, dict):
-            author = _object(quoted, "from")
-            return bool(author.get("is_bot")) or _text(author, "id") == bot.id
-    return False
-
-
-def _time(value: Any, clock: Callable[[], datetime]) -> datetime:
-    try:
-        stamp = float(value)
-        return datetime.fromtimestamp(stamp / 1000 if stamp > MS_THRESHOLD else stamp,
-                                      timezone.utc)
-    except (TypeError, ValueError, OverflowError, OSError):  # absent, "NaN", out of range
-        return clock()
 
 
 def backoff(failures: int, rand: Callable[[], float]) -> float:

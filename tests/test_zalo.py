@@ -17,18 +17,9 @@ from bot.choices import numbered
 from bot.cli import cli
 from bot.config import ConfigError, Settings
 from bot.images import ImageStore
-from bot.zalo import (
-    BACKOFF_CAP,
-    IDLE_PAUSE,
-    TEXT_LIMIT,
-    ZaloBot,
-    ZaloChannel,
-    ZaloClient,
-    backoff,
-    set_webhook,
-    to_incoming,
-    unwrap,
-)
+from bot.zalo import (BACKOFF_CAP, IDLE_PAUSE, TEXT_LIMIT, ZaloChannel, ZaloClient, backoff,
+                      set_webhook)
+from bot.zalo_payloads import ZaloBot, to_incoming, unwrap
 from handlers.types import Choice, Document, Incoming, Reply
 from tests.conftest import START, FakeClock
 from tests.fakes.zalo_api import ME, FakeZalo
