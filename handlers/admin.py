@@ -20,7 +20,7 @@ from handlers.counts import CONFIRM_WORD
 from handlers.onboarding import create_invite
 from handlers.privacy import personal_numbers
 from handlers.text import fold
-from handlers.types import Choice, Incoming, Reply
+from handlers.types import Incoming, Reply
 from models.base import as_utc
 from models.ledger import Report, ledger_of
 from models.members import Member, members_in
@@ -41,14 +41,6 @@ _LONG_DIGITS = re.compile(r"[0-9]{7,}")
 def _shown(token: str) -> str:
     """A bad token echoed back (and so stored with the answer): never a whole phone number."""
     return _LONG_DIGITS.sub(lambda m: m[0][:3] + "…", token[:30])
-
-
-def _confirm(ctx: Context, text: str, yes_payload: str, *, yes: str = "reporting/confirm_yes.j2",
-             **data) -> list[Reply]:
-    # "/boqua <command>": the cancel answer then does not talk about reports.
-    return [Reply(text, choices=(Choice(ctx.render(yes, **data), yes_payload),
-                                 Choice(ctx.render("reporting/confirm_no.j2"),
-                                        f"/boqua {ctx.command}")))]
 
 
 def _take_confirm(words: list[str]) -> tuple[list[str], bool]:
@@ -84,8 +76,8 @@ async def correct(msg: Incoming, ctx: Context) -> list[Reply]:
     if achieved + amount < 0:
         return ctx.reply("admin/below_zero.j2", **data)
     if not confirmed:
-        return _confirm(ctx, ctx.render("admin/correct_confirm.j2", **data),
-                        f"/suachua {unit.code} {parts[1]} {amount:+d} {CONFIRM_WORD} {reason}")
+        return ctx.confirm(ctx.render("admin/correct_confirm.j2", **data),
+                           f"/suachua {unit.code} {parts[1]} {amount:+d} {CONFIRM_WORD} {reason}")
     ctx.session.add(Report(
         unit_id=unit.id, programme=programme, count=amount, local_date=ctx.local_now.date(),
         created_at=ctx.now, member_id=ctx.member.id, kind="correction", note=reason,
@@ -167,8 +159,8 @@ async def leave(msg: Incoming, ctx: Context) -> list[Reply]:
     data = dict(own=own, person=target.display_name, role=target.role, unit=unit)
     if not confirmed:
         payload = f"/roi {' '.join([str(target.id)] if words else [])} {CONFIRM_WORD}"
-        return _confirm(ctx, ctx.render("admin/leave_confirm.j2", **data),
-                        " ".join(payload.split()), yes="admin/leave_yes.j2", own=own)
+        return ctx.confirm(ctx.render("admin/leave_confirm.j2", **data),
+                           " ".join(payload.split()), yes="admin/leave_yes.j2", own=own)
     target.active = False
     ctx.session.add(target)
     return ctx.reply("admin/left.j2", **data)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.types import Reply
+from handlers.types import Choice, Reply
 from models.completeness import Deadline
 from models.members import Member
 from models.policy import Policy
@@ -65,6 +65,15 @@ class Context(Tools):
     def reply(self, template: str, **data: Any) -> list[Reply]:
         """The common case: one text reply rendered from a template."""
         return [Reply(self.render(template, **data))]
+
+    def confirm(self, text: str, yes_payload: str, *, yes: str = "reporting/confirm_yes.j2",
+                **data: Any) -> list[Reply]:
+        """`text` with "yes" (`yes_payload`: the command again, with the confirm word, so it is
+        checked again) and "no" (`/boqua <command>`: its answer then does not talk about
+        reports) as choices."""
+        return [Reply(text, choices=(Choice(self.render(yes, **data), yes_payload),
+                                     Choice(self.render("reporting/confirm_no.j2"),
+                                            f"/boqua {self.command}")))]
 
     @property
     def local_now(self) -> datetime:

@@ -1,7 +1,7 @@
 """Reporting sign-ups: /dangky, /bhyt, /huy, and edits of a report message."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers.access import Refusal
 from handlers.context import Context
@@ -12,6 +12,7 @@ from handlers.words_report import recognise
 from models.base import as_utc
 from models.ledger import Report, add_entries, entries_of_message, entry, last_report_of
 from models.progress import unit_progress
+from models.units import Unit
 
 
 async def report(msg: Incoming, ctx: Context) -> list[Reply]:
@@ -75,8 +76,11 @@ def _check_change(msg: Incoming, earlier: list[Report], ctx: Context) -> None:
 
 def _too_late(entries: list[Report], ctx: Context) -> bool:
     """Past the window for changing a report, counted from when its message first counted."""
-    recorded = min(as_utc(e.created_at) for e in entries if e.kind == "report")
-    return ctx.now - recorded > timedelta(hours=ctx.rules.undo_hours)
+    return ctx.now - _first_counted(entries) > timedelta(hours=ctx.rules.undo_hours)
+
+
+def _first_counted(entries: list[Report]) -> datetime:
+    return min(as_utc(e.created_at) for e in entries if e.kind == "report")
 
 
 def _ask_to_confirm(ctx: Context, counts: Counts, *, edit: bool) -> list[Reply]:
@@ -134,20 +138,57 @@ async def _correct(msg: Incoming, ctx: Context, counts: Counts,
 
 
 async def undo(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/huy: undo my last report, within the configured window (48 hours by default)."""
+    """/huy: undo my last report, within the configured window (48 hours by default). It
+    shows the report and asks first; only the "yes" (the report's first entry and the
+    confirm word, answering the question) undoes, and is checked again."""
+    first, confirmed = _undo_target(ctx.args)
+    if confirmed and msg.answers_ref:
+        return await _undo_confirmed(msg, ctx, first)
     entries = await last_report_of(ctx.member.id, session=ctx.session)
     if not entries:
         return ctx.reply("reporting/nothing_to_undo.j2")
-    if _too_late(await entries_of_message(entries[0].message_ref, session=ctx.session), ctx):
+    counted = await entries_of_message(entries[0].message_ref, session=ctx.session)
+    if _too_late(counted, ctx):
         return ctx.reply("reporting/undo_too_late.j2", hours=ctx.rules.undo_hours,
                          day=entries[0].local_date)
-    _reverse(entries, msg, ctx, kind="undo")
-    counts = Counts(values={e.programme: e.count for e in entries})
-    return await _accepted(ctx, counts, template="reporting/undone.j2", day=entries[0].local_date)
+    data = dict(counts={e.programme: e.count for e in entries},
+                unit=await ctx.session.get(Unit, entries[0].unit_id),
+                at=_first_counted(counted).astimezone(ctx.tz), day=entries[0].local_date)
+    return ctx.confirm(ctx.render("reporting/undo_confirm.j2", **data),
+                       f"/huy {entries[0].id} {CONFIRM_WORD}", yes="reporting/undo_yes.j2")
+
+
+def _undo_target(args: str) -> tuple[int, bool]:
+    """The yes payload `<first entry id> xacnhan`: (the id, True); else (0, False)."""
+    words = args.split()
+    if len(words) == 2 and words[0].isascii() and words[0].isdigit() and words[1] == CONFIRM_WORD:
+        return int(words[0]), True
+    return 0, False
+
+
+async def _undo_confirmed(msg: Incoming, ctx: Context, first: int) -> list[Reply]:
+    """Undo what the report's message still counts (an edit since the question changed
+    its figures: the report is undone as it stands), if still inside the window."""
+    entry = await ctx.session.get(Report, first)
+    if entry is None or entry.member_id != ctx.member.id or entry.kind != "report":
+        return ctx.reply("reporting/nothing_to_undo.j2")
+    counted = await entries_of_message(entry.message_ref, session=ctx.session)
+    live = _live(counted)
+    if not live:
+        return ctx.reply("reporting/undo_already.j2")
+    if _too_late(counted, ctx):
+        return ctx.reply("reporting/undo_too_late.j2", hours=ctx.rules.undo_hours,
+                         day=live[0].local_date)
+    _reverse(live, msg, ctx, kind="undo")
+    counts = Counts(values={e.programme: e.count for e in live})
+    return await _accepted(ctx, counts, template="reporting/undone.j2", day=live[0].local_date)
 
 
 async def cancel(msg: Incoming, ctx: Context) -> list[Reply]:
-    """/boqua: the "no" of a confirmation; nothing is written. (`/boqua x`: not a report's.)"""
+    """/boqua: the "no" of a confirmation; nothing is written. (`/boqua x`: not a report's;
+    `/boqua huy`: the report stays.)"""
+    if ctx.args == "huy":
+        return ctx.reply("reporting/undo_kept.j2")
     return ctx.reply("reporting/cancelled.j2", report=not ctx.args)
 
 

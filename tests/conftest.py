@@ -118,6 +118,13 @@ class Person:
         """The bot's answer as one text ('' when it stays silent)."""
         return "\n".join(r.text for r in await self.deliver(self.message(text, **extra)))
 
+    async def undo(self) -> str:
+        """/huy, and "1" (yes) when it asks: the answer that says what happened."""
+        asked = await self.deliver(self.message("/huy"))
+        if not any(r.choices for r in asked):
+            return "\n".join(r.text for r in asked)
+        return await self.say("1")
+
     async def edit(self, original: Incoming, text: str, edit_id: str = "1") -> str:
         msg = Incoming(**{**original.__dict__, "text": text, "is_edit": True,
                           "edit_id": edit_id, "time": self.clock()})

@@ -20,7 +20,7 @@ async def converse(app, clock, lines: str, user_id: str = "u-staff") -> str:
 
 
 async def test_report_undo_progress(staff, clock):
-    transcript = await converse(staff.app, clock, "/dangky 5\n/huy\n/tiendo\n")
+    transcript = await converse(staff.app, clock, "/dangky 5\n/huy\n1\n/tiendo\n")
     assert transcript.index("> /dangky 5") < transcript.index("Đã ghi nhận 5")
     assert transcript.index("> /huy") < transcript.index("Đã hủy báo cáo")
     assert "BHXH tự nguyện: 401/453 (88,52%)" in transcript.split("> /tiendo")[1]

@@ -180,7 +180,7 @@ def figure(text: str, name: str) -> int:
 async def test_figures_equal_the_ledger(client, coordinator, staff, clock):
     await staff.say("/dangky 7")
     await staff.say("/bhyt 12")
-    await staff.say("/huy")  # the /bhyt entry is reversed
+    await staff.undo()  # the /bhyt entry is reversed
     cookie = await sign_in(client, coordinator)
     for code in ("LM", "LM-KV1"):
         status, text = await page(client, f"/web/u/{code}", cookie)

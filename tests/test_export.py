@@ -33,7 +33,7 @@ async def _activity(staff, coordinator, clock) -> None:
     await staff.say("/dangky 7 bhyt 4")
     clock.now = now - timedelta(days=1)  # Tuesday of this week
     await staff.say("/dangky 3")
-    await staff.say("/huy")
+    await staff.undo()
     clock.now = now
     await staff.say("/dangky 5 bhyt 2")
     await coordinator.say("/suachua LM-KV2 bhyt -6 báo trùng tháng trước")

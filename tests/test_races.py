@@ -104,25 +104,41 @@ async def test_correction_confirmed_many_times_applies_once(apps, clock):
     assert await ledger_sum(apps[0], "LM-KV1", kinds=("correction",)) == -3
 
 
-async def test_undo_sent_many_times_reverses_once(apps, clock):
+@pytest.mark.parametrize("answer", ["number", "button"])
+async def test_undo_confirmed_many_times_reverses_once(apps, clock, answer):
+    await add_member(apps[0], "staff", "staff", "LM-KV1")
+    await apps[0].dispatcher.handle(message(clock, "staff", "/dangky 5"))
+    asked = await ask(apps[0], message(clock, "staff", "/huy"))
+    yes = asked.choices[0].payload
+    answers = await at_once(apps, [
+        message(clock, "staff", "1") if answer == "number"
+        else message(clock, "staff", yes, is_choice=True) for _ in range(ATTEMPTS)])
+    assert sum("Đã hủy" in a for a in answers) == 1, answers
+    assert sum("hết hạn" in a for a in answers) == ATTEMPTS - 1
+    assert await ledger_sum(apps[0], "LM-KV1") == 0
+    assert await reversals_are_single(apps[0])
+
+
+async def test_undo_asked_many_times_at_once_undoes_nothing(apps, clock):
     await add_member(apps[0], "staff", "staff", "LM-KV1")
     await apps[0].dispatcher.handle(message(clock, "staff", "/dangky 5"))
     answers = await at_once(apps, [message(clock, "staff", "/huy") for _ in range(ATTEMPTS)])
-    assert sum("Đã hủy" in a for a in answers) == 1, answers
-    assert sum("chưa có báo cáo nào để hủy" in a for a in answers) == ATTEMPTS - 1
+    assert all("Anh/chị muốn hủy báo cáo này?" in a for a in answers), answers
+    assert await ledger_sum(apps[0], "LM-KV1") == 5
+    assert "Đã hủy" in text(await apps[1].dispatcher.handle(message(clock, "staff", "1")))
     assert await ledger_sum(apps[0], "LM-KV1") == 0
-    assert await reversals_are_single(apps[0])
 
 
 async def test_edits_racing_undo_reverse_each_entry_once(apps, clock):
     await add_member(apps[0], "staff", "staff", "LM-KV1")
     original = message(clock, "staff", "/dangky 5")
     await apps[0].dispatcher.handle(original)
-    # each edit that wins makes the others try again: a few edits, many /huy
+    await ask(apps[0], message(clock, "staff", "/huy"))
+    # each edit that wins makes the others try again: a few edits, many yeses to /huy
     edits = [Incoming(**{**original.__dict__, "text": "/dangky 7", "is_edit": True,
                          "edit_id": str(i)}) for i in range(ATTEMPTS // 4)]
-    undos = [message(clock, "staff", "/huy") for _ in range(ATTEMPTS - len(edits))]
-    answers = await at_once(apps, edits + undos)
+    yeses = [message(clock, "staff", "1") for _ in range(ATTEMPTS - len(edits))]
+    answers = await at_once(apps, edits + yeses)
     assert sum("Đã hủy" in a for a in answers) == 1, answers
     # whatever the order, the report ends undone: an edit after /huy does not revive it
     assert await ledger_sum(apps[0], "LM-KV1") == 0

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
+from models.ledger import Report
 from tests.conftest import Person, add_member
 from tests.ledger_helpers import ledger_rows, ledger_sum
 
@@ -136,14 +138,23 @@ async def test_same_message_delivered_twice_counts_once(staff):
     assert await ledger_sum(staff.app, "LM-KV1") == 5
 
 
-async def test_undo_last_report(staff):
+async def test_undo_last_report(staff, clock):
     await staff.say("/dangky 5")
+    clock.advance(minutes=30)
     await staff.say("/dangky 3 bhyt 2")
-    answer = await staff.say("/huy")
+    clock.advance(hours=3)
+    [asked] = await staff.deliver(staff.message("/huy"))
+    assert asked.text.splitlines()[:2] == [
+        "Anh/chị muốn hủy báo cáo này?",
+        "3 BHXH tự nguyện và 2 BHYT hộ gia đình cho Khu vực 1 (Long Mỹ), gửi lúc 09:30 "
+        "ngày 25/11/2026."]
+    assert [c.label for c in asked.choices] == ["Đúng, hủy báo cáo này", "Không, bỏ qua"]
+    assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 2  # asking undoes nothing
+    answer = await staff.say("1")
     assert "Đã hủy báo cáo ngày 25/11/2026: 3 BHXH tự nguyện và 2 BHYT hộ gia đình" in answer
     assert await ledger_sum(staff.app, "LM-KV1") == 5
     assert await ledger_sum(staff.app, "LM-KV1", "bhyt") == 0
-    assert "Đã hủy" in await staff.say("/huy")
+    assert "Đã hủy" in await staff.undo()
     assert await ledger_sum(staff.app, "LM-KV1") == 0
     assert "chưa có báo cáo nào để hủy" in await staff.say("/huy")
 
@@ -158,7 +169,60 @@ async def test_undo_after_48_hours_is_refused(staff, clock):
 async def test_undo_within_48_hours(staff, clock):
     await staff.say("/dangky 5")
     clock.advance(hours=47, minutes=59)
-    assert "Đã hủy" in await staff.say("/huy")
+    assert "Đã hủy" in await staff.undo()
+
+
+async def test_undo_answered_no_keeps_the_report(staff):
+    await staff.say("/dangky 5")
+    assert "hủy báo cáo này" in await staff.say("/huy")
+    assert await staff.say("2") == "Đã bỏ qua, báo cáo vẫn được giữ nguyên."
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+    assert "hết hạn" in await staff.say("1")  # the question is answered: no yes after a no
+
+
+async def test_undo_question_left_unanswered_expires(staff, clock):
+    await staff.say("/dangky 5")
+    await staff.say("/huy")
+    clock.advance(hours=24, seconds=1)
+    assert "hết hạn" in await staff.say("1")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_undo_yes_past_the_window_is_refused(staff, clock):
+    await staff.say("/dangky 5")
+    clock.advance(hours=47)
+    assert "hủy báo cáo này" in await staff.say("/huy")
+    clock.advance(hours=2)
+    assert "đã quá 48 giờ" in await staff.say("1")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_typed_yes_payload_only_asks(staff):
+    """Only the yes to the question undoes: the payload typed by hand asks again."""
+    await staff.say("/dangky 5")
+    async with staff.app.sessions() as session:
+        [report] = (await session.exec(select(Report).where(Report.kind == "report"))).all()
+    assert "hủy báo cáo này" in await staff.say(f"/huy {report.id} xacnhan")
+    assert await ledger_sum(staff.app, "LM-KV1") == 5
+
+
+async def test_undo_skips_nil_reports(staff):
+    await staff.say("/dangky 5")
+    await staff.say("/dangky 0")
+    assert "5 BHXH tự nguyện cho" in await staff.say("/huy")  # the nil is not undone
+    assert "Đã hủy" in await staff.say("1")
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+    assert await ledger_sum(staff.app, "LM-KV1", kinds=("nil",)) == 0
+    assert "chưa có báo cáo nào để hủy" in await staff.say("/huy")
+
+
+async def test_undo_yes_after_an_edit_undoes_the_report_as_it_stands(staff):
+    original = staff.message("/dangky 5")
+    await staff.deliver(original)
+    assert "5 BHXH tự nguyện cho" in await staff.say("/huy")
+    await staff.edit(original, "/dangky 7")
+    assert "7 BHXH tự nguyện" in await staff.say("1")
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
 
 
 async def test_undo_by_stranger(stranger):
@@ -194,7 +258,7 @@ async def test_undo_after_edit_reverses_the_corrected_figure(staff):
     original = staff.message("/dangky 5")
     await staff.deliver(original)
     await staff.edit(original, "/dangky 7")
-    assert "7 BHXH tự nguyện" in await staff.say("/huy")
+    assert "7 BHXH tự nguyện" in await staff.undo()
     assert await ledger_sum(staff.app, "LM-KV1") == 0
 
 
@@ -241,7 +305,7 @@ async def test_edit_keeps_the_window_of_the_first_report(staff, clock):
 async def test_edit_of_an_undone_report_does_not_bring_it_back(staff):
     original = staff.message("/dangky 5")
     await staff.deliver(original)
-    await staff.say("/huy")
+    await staff.undo()
     assert "đã được hủy" in await staff.edit(original, "/dangky 6")
     assert await ledger_sum(staff.app, "LM-KV1") == 0
 
