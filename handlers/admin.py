@@ -9,7 +9,7 @@ confirm word, dispatched again and validated again.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import select
 
@@ -22,7 +22,7 @@ from handlers.privacy import personal_numbers
 from handlers.text import fold
 from handlers.types import Incoming, Reply
 from models.base import as_utc
-from models.ledger import Report, ledger_of
+from models.ledger import Report, latest_of
 from models.members import Member, members_in
 from models.progress import unit_progress
 from models.units import Unit, subtree_ids
@@ -100,17 +100,20 @@ async def history(msg: Incoming, ctx: Context) -> list[Reply]:
     names = {u.id: u.name for u in await _units(ids, ctx)}
     kinds: dict[str, str] = {}
     entries = []
-    for entry, who in await ledger_of(ids, session=ctx.session, limit=HISTORY_LENGTH):
+    for entry, who in await latest_of(ids, limit=HISTORY_LENGTH, tz=ctx.tz, session=ctx.session):
         if entry.kind not in kinds:
             kinds[entry.kind] = ctx.render("export/entry_kind.j2", entry_kind=entry.kind)
         entries.append(dict(
-            at=_local(entry, ctx), kind_label=kinds[entry.kind], programme=entry.programme,
-            count=entry.count, who=who, note=entry.note,
+            at=_when(entry, ctx), timed=entry.kind != "baseline", kind_label=kinds[entry.kind],
+            programme=entry.programme, count=entry.count, who=who, note=entry.note,
             unit_name=names[entry.unit_id] if entry.unit_id != unit.id else ""))
     return ctx.reply("admin/history.j2", unit=unit, entries=entries)
 
 
-def _local(entry: Report, ctx: Context) -> datetime:
+def _when(entry: Report, ctx: Context) -> datetime | date:
+    """When an entry was recorded (local time); for a baseline, the date it was given."""
+    if entry.kind == "baseline":
+        return entry.local_date
     return as_utc(entry.created_at).astimezone(ctx.tz)
 
 

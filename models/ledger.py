@@ -1,13 +1,13 @@
 """The append-only report ledger: achieved = the sum of entries over a unit's subtree."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import Index, func, insert
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import OFF_LOOP, UtcField, utcnow
+from models.base import OFF_LOOP, UtcField, as_utc, utcnow
 from models.members import Member
 
 # "nil": the hamlet reported no new sign-ups (count 0); it counts for completeness only.
@@ -95,20 +95,39 @@ async def last_report_of(member_id: int, *, session: AsyncSession) -> list[Repor
 
 
 async def ledger_of(unit_ids: list[int], *, session: AsyncSession, since: date | None = None,
-                    until: date | None = None, limit: int | None = None
-                    ) -> list[tuple[Report, str | None]]:
-    """Entries over `unit_ids` with who recorded them (display name; None for an import):
-    oldest first between two days, or with `limit` the latest ones, newest first."""
-    stmt = (select(Report, Member.display_name)
-            .join(Member, Member.id == Report.member_id, isouter=True)
-            .where(Report.unit_id.in_(unit_ids)))
+                    until: date | None = None) -> list[tuple[Report, str | None]]:
+    """Entries over `unit_ids` with who recorded them (display name; None for an import),
+    oldest first between two days."""
+    stmt = _named(unit_ids)
     if since is not None:
         stmt = stmt.where(Report.local_date >= since)
     if until is not None:
         stmt = stmt.where(Report.local_date <= until)
-    if limit is not None:
-        stmt = stmt.order_by(Report.id.desc()).limit(limit)
-    else:
-        stmt = stmt.order_by(Report.local_date, Report.id)
-    return [(entry, name) for entry, name
-            in await session.exec(stmt, execution_options=OFF_LOOP)]
+    return list(await session.exec(stmt.order_by(Report.local_date, Report.id),
+                                   execution_options=OFF_LOOP))
+
+
+async def latest_of(unit_ids: list[int], *, limit: int, tz: tzinfo,
+                    session: AsyncSession) -> list[tuple[Report, str | None]]:
+    """The latest `limit` entries over `unit_ids` with who recorded them, newest first by
+    the local day they belong to: a baseline (starting figures, imported at any time) at its
+    own date, before the entries recorded that day; any other entry when it was recorded."""
+    recorded = _named(unit_ids).where(Report.kind != "baseline").order_by(Report.id.desc())
+    baselines = (_named(unit_ids).where(Report.kind == "baseline")
+                 .order_by(Report.local_date.desc(), Report.id.desc()))
+    rows = [row for stmt in (recorded, baselines)  # a city's subtree: many units
+            for row in await session.exec(stmt.limit(limit), execution_options=OFF_LOOP)]
+
+    def when(row: tuple[Report, str | None]) -> tuple[date, bool, int]:
+        entry = row[0]
+        if entry.kind == "baseline":
+            return entry.local_date, False, entry.id
+        return as_utc(entry.created_at).astimezone(tz).date(), True, entry.id
+    return sorted(rows, key=when, reverse=True)[:limit]
+
+
+def _named(unit_ids: list[int]):
+    """Entries over `unit_ids` joined with the display name of who recorded them."""
+    return (select(Report, Member.display_name)
+            .join(Member, Member.id == Report.member_id, isouter=True)
+            .where(Report.unit_id.in_(unit_ids)))

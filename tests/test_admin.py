@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.importer import import_file
 from models.ledger import Report
 from models.members import Member, member_of
 from tests.conftest import Person, add_member, new_invite
@@ -182,6 +183,22 @@ async def test_history_shows_who_and_when_newest_first(staff, coordinator, clock
     commune = await coordinator.say("/lichsu")
     assert "Sửa số liệu BHXH tự nguyện -1 (Khu vực 1 (Long Mỹ)), Anh Minh" in commune
     assert len(commune.splitlines()) == 11  # the title and the last ten
+
+
+async def test_history_shows_baselines_at_their_own_date(staff, coordinator, clock, tmp_path):
+    """Starting figures imported after a report are listed at the date the import gives,
+    among the entries by that date, not at the moment of the import."""
+    await staff.say("/dangky 5")
+    path = tmp_path / "baselines.csv"
+    path.write_text("unit_code,programme,date,count\nLM-KV2,bhyt,2026-11-20,30\n")
+    async with coordinator.app.sessions() as session:
+        await import_file(path, "baselines", session=session)
+        await session.commit()
+    lines = (await coordinator.say("/lichsu LM")).splitlines()
+    assert lines[1] == "• 25/11/2026 09:00: Báo cáo BHXH tự nguyện +5 (Khu vực 1 (Long Mỹ)), Chị Lan"
+    assert lines[2] == ("• 20/11/2026: Số liệu ban đầu BHYT hộ gia đình +30 (Khu vực 2 (Long Mỹ)), "
+                        "nhập từ tệp")
+    assert all(line.startswith("• 30/09/2026: Số liệu ban đầu") for line in lines[3:]), lines
 
 
 # --- /moi ---------------------------------------------------------------------------------
