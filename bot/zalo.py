@@ -211,6 +211,9 @@ class ZaloChannel:
             self._session = None
 
     async def send(self, chat_id: str, reply: Reply) -> None:
+        """The reply's parts to the chat. Its reply_to and thread_id are dropped: sendMessage
+        documents no reply parameter (`reply_to_message_id` is UNVERIFIED) and Zalo has no
+        topics (PLATFORMS.md A.3, A.8), so a group's answer is a plain message there."""
         if self.client is None:
             raise RetryableError("zalo channel not started")
         for part in plan(reply, self.capabilities, channel=PLATFORM):

@@ -23,6 +23,10 @@ UNSUPPORTED_EVENT = "message.unsupported.received"
 REPLY_FIELDS = ("reply_to_message", "quote")
 # `date` is in milliseconds [docs samples]; one project read it as seconds (pitfall 5).
 MS_THRESHOLD = 10**11  # a seconds timestamp stays below this until the year 5138
+# What Telegram marks and Zalo's events do not carry (none documented, A.4, A.7): a
+# forwarded message (so one reads as its sender's own), a message sent in the name of the
+# group (Telegram's anonymous admins), and the bot added to or removed from a group (so a
+# Zalo group's link stays active until a coordinator links the group elsewhere).
 # ---------------------------------------------------------------------------------------------
 
 
@@ -72,7 +76,9 @@ def to_incoming(event: dict, bot: ZaloBot, clock: Callable[[], datetime]) -> Inc
         display_name=(_text(sender, "display_name") or _text(sender, "first_name")
                       or _text(sender, "name")),
         addressed_to_bot=group and bool(mentioned or _replies_to(message, bot)),
-        bot_username=mentioned or (bot.names[0] if bot.names else ""))
+        bot_username=mentioned or (bot.names[0] if bot.names else ""),
+        # where the answer belongs; the channel cannot place it (bot/zalo.py, send)
+        reply_to=message_id if group else "")
 
 
 def _object(parent: dict, key: str) -> dict:

@@ -34,11 +34,14 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 100
     ("private_text_wrapped", dict(chat_kind="private", text="/dangky 5", user_id="6ede9afa66b88fe6d6a9",
                                   chat_id="6ede9afa66b88fe6d6a9", message_id="2d758cb5e222177a4e35",
                                   display_name="Chị Lan", addressed_to_bot=False)),
-    ("private_text_flat", dict(chat_kind="private", message_id="2d758cb5e222177a4e36")),
+    ("private_text_flat", dict(chat_kind="private", message_id="2d758cb5e222177a4e36",
+                               reply_to="")),
     ("private_text_seconds", dict(text="/tiendo", display_name="Chị Lan")),
     ("group_text_mention", dict(chat_kind="group", chat_id="g7c2e41b9a0d35f68e12",
                                 user_id="8a1f2c3d4e5f60718293", text="@Bot Ấp tiến độ",
-                                addressed_to_bot=True, bot_username="Bot Ấp")),
+                                addressed_to_bot=True, bot_username="Bot Ấp",
+                                reply_to="5f1e2d3c4b5a69788796", thread_id="", forwarded=False,
+                                anonymous=False, event="")),
     ("group_reply_to_bot", dict(chat_kind="group", text="tiến độ", addressed_to_bot=True)),
     ("group_text_chatter", dict(chat_kind="group", addressed_to_bot=False)),
     ("private_sticker", dict(chat_kind="private", text="")),
@@ -220,6 +223,24 @@ async def test_long_text_is_split_at_the_limit(fake):
     parts = [p["text"] for p in fake.sent()]
     assert len(parts) == 4 and all(len(p) <= TEXT_LIMIT for p in parts)
     assert "\n".join(parts).split("\n") == [line] * 40
+
+
+async def test_reply_placement_is_dropped(fake, caplog):
+    """Zalo's sendMessage/sendPhoto take no reply or topic parameter: a Reply's reply_to and
+    thread_id are left out and the answer still goes to the chat, without a warning."""
+    clock = FakeClock()
+    async with served_store(clock, minutes=10) as (images, local):
+        fake.route_public(PUBLIC_URL, local)
+        channel = await started(channel_for(fake, Sleeps(), mode="webhook", secret=SECRET,
+                                            images=images))
+        try:
+            await channel.send("g1", Reply("Tiến độ", reply_to="5f1e2d3c", thread_id="40"))
+            await channel.send("g1", Reply("Bảng", PNG, reply_to="5f1e2d3c", thread_id="40"))
+        finally:
+            await channel.stop()
+    assert fake.sent() == [{"chat_id": "g1", "text": "Tiến độ"}]
+    assert set(fake.sent("sendPhoto")[0]) == {"chat_id", "photo", "caption"}
+    assert "WARNING" not in caplog.text
 
 
 @asynccontextmanager
