@@ -169,10 +169,10 @@ def _undo_target(args: str) -> tuple[int, bool]:
 async def _undo_confirmed(msg: Incoming, ctx: Context, first: int) -> list[Reply]:
     """Undo what the report's message still counts (an edit since the question changed
     its figures: the report is undone as it stands), if still inside the window."""
-    entry = await ctx.session.get(Report, first)
-    if entry is None or entry.member_id != ctx.member.id or entry.kind != "report":
+    report = await ctx.session.get(Report, first)
+    if report is None or report.member_id != ctx.member.id or report.kind != "report":
         return ctx.reply("reporting/nothing_to_undo.j2")
-    counted = await entries_of_message(entry.message_ref, session=ctx.session)
+    counted = await entries_of_message(report.message_ref, session=ctx.session)
     live = _live(counted)
     if not live:
         return ctx.reply("reporting/undo_already.j2")
