@@ -64,9 +64,9 @@ class Completeness:
                             self.on_time + other.on_time)
 
 
-def _live(*columns, since: date, until: date, day=Report.local_date):
+def live_reports(*columns, since: date, until: date, day=Report.local_date):
     """`columns` over the report and nil entries dated since … until that no later entry
-    reverses."""
+    reverses: what "reported" means, for completeness and the dashboard alike."""
     reversal = aliased(Report)
     return (select(*columns)
             .join(reversal, reversal.reverses_id == Report.id, isouter=True)
@@ -76,7 +76,7 @@ def _live(*columns, since: date, until: date, day=Report.local_date):
 
 def reported_entries(since: date, until: date):
     """(unit id, first recorded, last day) of units with a live report or nil entry."""
-    return (_live(Report.unit_id, func.min(Report.created_at), func.max(Report.local_date),
+    return (live_reports(Report.unit_id, func.min(Report.created_at), func.max(Report.local_date),
                   since=since, until=until)
             .group_by(Report.unit_id))
 
@@ -122,7 +122,7 @@ async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit]
         due = deadline.of(week, tz).astimezone(timezone.utc)
         flags += [func.max(case((in_week, 1), else_=0)),
                   func.max(case((and_(in_week, Report.created_at <= due), 1), else_=0))]
-    stmt = _live(unit, *flags, since=weeks[0].start, until=weeks[-1].end, day=day
+    stmt = live_reports(unit, *flags, since=weeks[0].start, until=weeks[-1].end, day=day
                  ).group_by(unit)
     if scope is not None:
         stmt = stmt.where(col(Report.unit_id).in_(scope))

@@ -9,28 +9,21 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.completeness import REPORTED_KINDS
+from models.completeness import live_reports
 from models.ledger import Report, day_for_scans
 from models.members import Member
 from models.units import Unit
 
 
-async def staffed_hamlets(hamlet_ids: list[int], *, session: AsyncSession) -> set[int]:
-    """Hamlets with at least one active staff member."""
-    rows = await session.exec(select(Member.unit_id).distinct().where(
-        Member.unit_id.in_(hamlet_ids), Member.active, Member.role == "staff"))
-    return set(rows)
-
-
 async def report_days(hamlet_ids: list[int], since: date, until: date,
                       *, session: AsyncSession) -> set[tuple[int, date]]:
-    """(hamlet, day) for each day a hamlet sent a report or a nil report (undos and
-    corrections are not reports; a baseline import is not either)."""
+    """(hamlet, day) for each day a hamlet sent a report or a nil report that stands (undos
+    and corrections are not reports, nor a baseline import; an undone report does not count:
+    the same rule as models/completeness.py)."""
     day = day_for_scans(session.bind.dialect.name == "sqlite")
     rows = await session.exec(
-        select(Report.unit_id, Report.local_date).distinct()
-        .where(Report.unit_id.in_(hamlet_ids), Report.kind.in_(REPORTED_KINDS), day >= since,
-               day <= until))
+        live_reports(Report.unit_id, Report.local_date, since=since, until=until, day=day)
+        .distinct().where(Report.unit_id.in_(hamlet_ids)))
     return {(unit_id, when) for unit_id, when in rows}
 
 

@@ -247,3 +247,13 @@ async def test_a_nil_report_counts_as_reported(client, coordinator, staff):
     cookie = await sign_in(client, coordinator)
     _, text = await page(client, "/web/u/LM", cookie)
     assert 'data-figure="completeness">1/1<' in text
+
+
+async def test_an_undone_report_is_not_reported(client, coordinator, staff):
+    """A report taken back with /huy leaves the hamlet silent, as /tiendo and /chuabaocao say."""
+    await staff.say("/dangky 2")
+    await staff.say("/huy")
+    assert "chưa báo cáo" in await coordinator.say("/chuabaocao")
+    cookie = await sign_in(client, coordinator)
+    _, text = await page(client, "/web/u/LM", cookie)
+    assert 'data-figure="completeness">0/1<' in text

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.dashboard import daily_sums, report_days, staffed_hamlets
+from models.completeness import staffed_hamlets
+from models.dashboard import daily_sums, report_days
 from models.rollup import Figures, Rollup, UnitInfo, rollup
 from models.units import PROGRAMMES, Unit
 from models.weeks import Week
