@@ -76,8 +76,8 @@ def live_reports(*columns, since: date, until: date, day=Report.local_date):
 
 def reported_entries(since: date, until: date):
     """(unit id, first recorded, last day) of units with a live report or nil entry."""
-    return (live_reports(Report.unit_id, func.min(Report.created_at), func.max(Report.local_date),
-                  since=since, until=until)
+    return (live_reports(Report.unit_id, func.min(Report.created_at),
+                         func.max(Report.local_date), since=since, until=until)
             .group_by(Report.unit_id))
 
 

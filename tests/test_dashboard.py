@@ -252,7 +252,7 @@ async def test_a_nil_report_counts_as_reported(client, coordinator, staff):
 async def test_an_undone_report_is_not_reported(client, coordinator, staff):
     """A report taken back with /huy leaves the hamlet silent, as /tiendo and /chuabaocao say."""
     await staff.say("/dangky 2")
-    await staff.say("/huy")
+    await staff.undo()
     assert "chưa báo cáo" in await coordinator.say("/chuabaocao")
     cookie = await sign_in(client, coordinator)
     _, text = await page(client, "/web/u/LM", cookie)
