@@ -104,7 +104,8 @@ async def history(msg: Incoming, ctx: Context) -> list[Reply]:
         if entry.kind not in kinds:
             kinds[entry.kind] = ctx.render("export/entry_kind.j2", entry_kind=entry.kind)
         entries.append(dict(
-            at=_when(entry, ctx), timed=entry.kind != "baseline", kind_label=kinds[entry.kind],
+            at=_when(entry, ctx), timed=entry.kind != "baseline", kind=entry.kind,
+            kind_label=kinds[entry.kind],
             programme=entry.programme, count=entry.count, who=who, note=entry.note,
             unit_name=names[entry.unit_id] if entry.unit_id != unit.id else ""))
     return ctx.reply("admin/history.j2", unit=unit, entries=entries)

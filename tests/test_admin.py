@@ -337,3 +337,10 @@ async def test_export_of_a_year_without_data_says_so(coordinator):
     replies = await coordinator.deliver(coordinator.message("/xuat 2025"))
     assert "chưa có số liệu nào cho năm 2025" in replies[0].text
     assert replies[0].document is None
+
+
+async def test_history_shows_a_nil_report_without_a_programme(staff, coordinator):
+    await staff.say("/dangky 0")
+    line = next(x for x in (await coordinator.say("/lichsu LM-KV1")).splitlines()
+                if "không có người mới" in x)
+    assert "BHXH" not in line and " 0," not in line and "Chị Lan" in line
