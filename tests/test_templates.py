@@ -41,10 +41,12 @@ SAMPLE = dict(
     person="Chị Lan", own=False, entry_kind="correction", uses=1, expires=date(2026, 12, 9), kind="hamlet",
     months=range(1, 13), file="tien-do-LM-2026.xlsx", url="https://bot.example/file/t/x.xlsx",
     minutes=60, members=[dict(id=3, name="Chị Lan", role="staff", unit_name=unit.name)],
-    entries=[dict(at=datetime(2026, 11, 25, 9, 5), timed=True, kind_label="Sửa số liệu",
+    entries=[dict(at=datetime(2026, 11, 25, 9, 5), timed=True, kind="correction",
+                  kind_label="Sửa số liệu",
                   programme="bhxh_tn", count=-3, unit_name="", who="Anh Minh",
                   note="báo trùng"),
-             dict(at=date(2026, 9, 30), timed=False, kind_label="Số liệu ban đầu",
+             dict(at=date(2026, 9, 30), timed=False, kind="baseline",
+                  kind_label="Số liệu ban đầu",
                   programme="bhyt", count=401, unit_name=unit.name, who=None, note=None)],
 )
 VARIANTS = [
