@@ -41,6 +41,7 @@ async def staffed(url: str) -> None:
 async def measure(url: str) -> tuple[float, float, float, float, int]:
     from bot.db import make_engine, make_sessions
     from bot.render import make_renderer
+    from handlers.context import Rules
     from handlers.monthly import monthly_reply
     from models.completeness import Deadline, completeness_over
     from models.monthly import Month, month_tree
@@ -50,10 +51,11 @@ async def measure(url: str) -> tuple[float, float, float, float, int]:
     sessions = make_sessions(engine)
     render, month = make_renderer(), Month(*MONTH)
     tz, deadline = ZoneInfo("Asia/Ho_Chi_Minh"), Deadline()
+    review = Rules().review_threshold
     async with sessions() as session:
         t0 = time.perf_counter()
         tree = await month_tree(None, month, month.end, deadline=deadline, tz=tz,
-                                session=session)
+                                review_threshold=review, session=session)
         read = built = time.perf_counter() - t0
         rendered, count = 0.0, 0
         for unit_id in tree.tree.children:  # one report at a time, then let go
@@ -76,7 +78,7 @@ async def measure(url: str) -> tuple[float, float, float, float, int]:
             one.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             mt = await month_tree(unit, month, month.end, deadline=deadline, tz=tz,
-                                  session=session)
+                                  review_threshold=review, session=session)
             monthly_reply(mt.report(unit.id), render)
             report.append(time.perf_counter() - t0)
     await engine.dispose()

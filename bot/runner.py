@@ -42,7 +42,8 @@ def make_pushes(app: App, channels: dict[str, Channel],
     settings = app.settings
     jobs = Jobs(sessions=app.sessions, render=app.render, layout=app.boards, tz=app.tz,
                 deadline=app.tools.rules.deadline, silent_weeks=settings.schedule.silent_weeks,
-                platforms=list(channels), clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days)
+                platforms=list(channels), clock=app.clock, keep_answers_days=settings.schedule.keep_answers_days,
+                review_threshold=app.tools.rules.review_threshold)
     scheduler = Scheduler(jobs, settings.schedule, app.tz, app.clock)
     sender = Sender(channels, sessions=app.sessions, render=app.render,
                     settings=settings.sender, clock=app.clock, metrics=app.metrics,

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ScheduleSettings
 from bot.delivery import reply_payload
+from handlers.context import Rules
 from handlers.export import export_workbook, monthly_file_name
 from handlers.leaderboard import BoardSettings, unit_reply
 from handlers.monthly import monthly_reply
@@ -50,9 +51,11 @@ class Jobs:
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession], render: Callable[..., str],
                  layout: BoardSettings, tz: tzinfo, platforms: list[str],
                  clock: Callable[[], datetime], keep_answers_days: int = 30,
-                 deadline: Deadline = Deadline(), silent_weeks: int = 2) -> None:
+                 deadline: Deadline = Deadline(), silent_weeks: int = 2,
+                 review_threshold: float = Rules.review_threshold) -> None:
         self.sessions, self.render, self.layout = sessions, render, layout
         self.deadline, self.silent_weeks = deadline, silent_weeks
+        self.review_threshold = review_threshold  # official.review_threshold
         self.tz, self.platforms, self.clock = tz, platforms, clock
         self.keep_answers = timedelta(days=keep_answers_days)
 
@@ -205,7 +208,7 @@ class Jobs:
         units = {t[3].id: t[3] for t in todo}
         tree = await month_tree(list(units.values()) if len(units) <= SUBTREE_LIMIT else None,
                                 month, month.end, deadline=self.deadline, tz=self.tz,
-                                session=session)
+                                review_threshold=self.review_threshold, session=session)
         replies: dict[tuple[int, bool], Reply] = {}
         added = 0
         for key, platform, chat, unit, file in todo:
@@ -220,7 +223,7 @@ class Jobs:
     async def _monthly_file(self, unit: Unit, month: Month, *, session: AsyncSession) -> Document:
         data = await export_workbook(unit, month.year, today=month.end, tz=self.tz,
                                      session=session, render=self.render, deadline=self.deadline,
-                                     month=month)
+                                     month=month, review_threshold=self.review_threshold)
         return Document(monthly_file_name(unit, month), data)
 
 

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Context
+from handlers.context import Context, Rules
 from handlers.types import Document, Incoming, Reply
 from models.base import as_utc
 from models.completeness import Deadline, completeness
@@ -70,7 +70,8 @@ def monthly_file_name(unit: Unit, month: Month) -> str:
 
 async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
                           session: AsyncSession, render: Callable[..., str],
-                          deadline: Deadline = Deadline(), month: Month | None = None) -> bytes:
+                          deadline: Deadline = Deadline(), month: Month | None = None,
+                          review_threshold: float = Rules.review_threshold) -> bytes:
     """The XLSX bytes: figures as of today (as of 31 December for a past year); with a
     `month` of that year, as of its last day, with the month's report as the first sheet
     and only that month's entries and weeks in the ledger and weekly sheets."""
@@ -91,9 +92,11 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
              for week in (month.weeks(until) if month else _weeks(since, until))]
     _completeness(book.create_sheet(labels.sheets[2]), tree, weeks, labels)
     if month is not None:
-        report = await month_tree(unit, month, until, deadline=deadline, tz=tz, session=session)
+        report = await month_tree(unit, month, until, deadline=deadline, tz=tz,
+                                  review_threshold=review_threshold, session=session)
         sheet = book.create_sheet(render("monthly/sheet_name.j2", month=month), 0)
-        _monthly(sheet, report, render("monthly/sheet_columns.j2").splitlines(), labels)
+        _monthly(sheet, report, render("monthly/sheet_columns.j2").splitlines(),
+                 render("monthly/review_mark.j2"), labels)
         book.active = 0
     out = BytesIO()
     book.save(out)
@@ -163,10 +166,12 @@ def _completeness(sheet: Worksheet, tree: Rollup, weeks: list, labels: _Labels) 
     _finish(sheet, {2: DAY, 3: DAY, 7: INTEGER, 8: INTEGER, 9: INTEGER}, freeze="F2")
 
 
-def _monthly(sheet: Worksheet, report: MonthTree, columns: list[str], labels: _Labels) -> None:
+def _monthly(sheet: Worksheet, report: MonthTree, columns: list[str], review: str,
+             labels: _Labels) -> None:
     """Per unit (depth first) and programme: the month's gain, cumulative, target, progress,
-    rank among its siblings and its change, hamlet-weeks reported of those expected, and
-    the projection to 31 December at the year-to-date pace."""
+    rank among its siblings and its change, hamlet-weeks reported of those expected, the
+    projection to 31 December at the year-to-date pace, BHXH's figure with its day and the
+    difference, and the review flag."""
     sheet.append(columns)
     rows = {}  # unit id → programme → its row in its parent's report (rank, completeness)
     for unit_id in report.tree.children:
@@ -181,9 +186,13 @@ def _monthly(sheet: Worksheet, report: MonthTree, columns: list[str], labels: _L
             sheet.append([info.code, info.name, labels.level.get(info.kind, info.kind),
                           labels.programme[programme], m.gain, m.figures.achieved,
                           m.figures.target, m.figures.ratio, m.rank, m.rank_change,
-                          done.reported, done.staffed, m.projected, m.projected_ratio])
-    formats = {5: INTEGER, 6: INTEGER, 7: INTEGER, 8: PERCENT, 9: INTEGER, 10: "+#,##0;-#,##0;0",
-               11: INTEGER, 12: INTEGER, 13: INTEGER, 14: PERCENT}
+                          done.reported, done.staffed, m.projected, m.projected_ratio,
+                          m.official and m.official.participants, m.official and m.official.as_of,
+                          m.official_gap, review if m.review else None])
+    signed = "+#,##0;-#,##0;0"
+    formats = {5: INTEGER, 6: INTEGER, 7: INTEGER, 8: PERCENT, 9: INTEGER, 10: signed,
+               11: INTEGER, 12: INTEGER, 13: INTEGER, 14: PERCENT, 15: INTEGER, 16: DAY,
+               17: signed}
     _finish(sheet, formats, freeze="C2")
 
 

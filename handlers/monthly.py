@@ -61,7 +61,7 @@ async def report(msg: Incoming, ctx: Context) -> list[Reply]:
     if month > Month.containing(today):
         return ctx.reply("monthly/future_month.j2", month=month, today=today)
     tree = await month_tree(ctx.unit, month, today, deadline=ctx.rules.deadline, tz=ctx.tz,
-                            session=ctx.session)
+                            review_threshold=ctx.rules.review_threshold, session=ctx.session)
     return [monthly_reply(tree.report(ctx.unit.id), ctx.render)]
 
 

@@ -12,6 +12,10 @@ have ended by that day.
 The rank at the previous month's end is the rank of the cumulative figure less the
 month's gain: a baseline import (not a gain) counts as there before the month. January
 starts a new year's race, so it has no rank change.
+
+Beside the reported figures: BHXH's official figure of the unit (its newest snapshot by
+that day, models/official.py) and, where the reported gain between its last two
+snapshots strays from the official change, the review flag.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.completeness import Completeness, Deadline, completeness_over
 from models.leaderboard import Standing, rank
+from models.official import Key, Official, ReviewFlag, latest_official, review_flags
 from models.rollup import Figures, Rollup, UnitInfo, rollup
 from models.units import PROGRAMMES, Unit
 from models.weeks import Week
@@ -73,6 +78,14 @@ class MonthFigures:
     as_of: date
     rank: int | None = None  # among its siblings; None: no target, or not ranked
     previous_rank: int | None = None  # at the previous month's end; None in January
+    official: Official | None = None  # BHXH's newest snapshot of the unit by as_of
+    review: ReviewFlag | None = None  # reported gain and official change too far apart
+
+    @property
+    def official_gap(self) -> int | None:
+        """Reported (cumulative) minus official."""
+        return None if self.official is None else self.official.difference(
+            self.figures.achieved)
 
     @property
     def gain(self) -> int:
@@ -142,13 +155,15 @@ class MonthTree:
     tree: Rollup
     done: dict[int, Completeness]
     weeks: list[Week]
+    official: dict[Key, Official]
+    review: dict[Key, ReviewFlag]
 
     def report(self, unit_id: int) -> MonthlyReport:
         kids = [self.tree.units[c] for c in self.tree.children.get(unit_id, [])]
         figures = {k.id: self.tree.figures(k.id) for k in kids}
         rankings = {p: self._ranked([Standing(k, None, figures[k.id][p]) for k in kids])
                     for p in PROGRAMMES}
-        totals = {p: MonthFigures(f, self.as_of) for p, f in self.tree.figures(unit_id).items()}
+        totals = {p: self._figures(unit_id, f) for p, f in self.tree.figures(unit_id).items()}
         return MonthlyReport(self.tree.units[unit_id], self.month, self.as_of, self.weeks,
                              self.done[unit_id], totals, rankings)
 
@@ -159,17 +174,27 @@ class MonthTree:
             earlier = [Standing(s.unit, None, replace(s.figures, achieved=s.figures.achieved
                                                       - s.figures.gain)) for s in now]
             before = {s.unit.id: s.rank for s in rank(earlier)}
-        return [Row(s.unit, MonthFigures(s.figures, self.as_of, s.rank, before.get(s.unit.id)),
+        return [Row(s.unit, self._figures(s.unit.id, s.figures, s.rank, before.get(s.unit.id)),
                     self.done[s.unit.id]) for s in now]
+
+    def _figures(self, unit_id: int, figures: Figures, *ranks: int | None) -> MonthFigures:
+        key = (unit_id, figures.programme)
+        return MonthFigures(figures, self.as_of, *ranks, official=self.official.get(key),
+                            review=self.review.get(key))
 
 
 async def month_tree(roots: Unit | Iterable[Unit] | None, month: Month, as_of: date, *,
-                     deadline: Deadline, tz: tzinfo, session: AsyncSession) -> MonthTree:
+                     deadline: Deadline, tz: tzinfo, review_threshold: float,
+                     session: AsyncSession) -> MonthTree:
     """The month's figures (up to `as_of` when the month is not over) of the subtrees of
-    `roots` (None: every unit)."""
+    `roots` (None: every unit); `review_threshold`: official.review_threshold."""
     as_of = min(as_of, month.end)
     tree = await rollup(roots, as_of, session=session, gain_from=month.start,
                         pace_from=date(month.year, 1, 1))
     weeks = month.weeks(as_of)
     done = await completeness_over(tree, weeks, deadline=deadline, tz=tz, session=session)
-    return MonthTree(month, as_of, tree, done, weeks)
+    official = await latest_official(None if roots is None else list(tree.units), as_of,
+                                     session=session)
+    flags = await review_flags(tree, threshold=review_threshold, session=session)
+    return MonthTree(month, as_of, tree, done, weeks, official,
+                     {(f.unit_id, f.programme): f for f in flags})

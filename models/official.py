@@ -56,6 +56,7 @@ class Official:
 
 
 Key = tuple[int, str]  # (unit id, programme)
+WHOLE_TREE = 5000  # more units than this, and the whole ledger window is read
 
 
 def _current(as_of: date, unit_ids: list[int] | None):
@@ -107,10 +108,13 @@ async def review_flags(tree: Rollup, *, threshold: float,
     the official change by more than `threshold` × |official change| (any difference when
     the official figure did not change). Only the last two snapshots on or before the
     tree's day are compared; a baseline import is not a gain."""
-    pairs = await _last_two(list(tree.units), tree.as_of, session=session)
+    # a national tree is read whole: no list of 100,000 ids in the queries
+    scope = list(tree.units) if len(tree.units) <= WHOLE_TREE else None
+    found = await _last_two(scope, tree.as_of, session=session)
+    pairs = {key: two for key, two in found.items() if key[0] in tree.units}
     gains: dict[tuple[date, date], dict[int, list[int]]] = {}
     for window in {(old.as_of, new.as_of) for old, new in pairs.values()}:
-        gains[window] = await _gains(tree, *window, session=session)
+        gains[window] = await _gains(tree, scope, *window, session=session)
     flags = []
     for (unit_id, programme), (old, new) in sorted(pairs.items()):
         row = gains[(old.as_of, new.as_of)].get(unit_id)
@@ -121,7 +125,7 @@ async def review_flags(tree: Rollup, *, threshold: float,
     return flags
 
 
-async def _last_two(unit_ids: list[int], as_of: date, *,
+async def _last_two(unit_ids: list[int] | None, as_of: date, *,
                     session: AsyncSession) -> dict[Key, tuple[Official, Official]]:
     """(unit, programme) → its previous and latest current snapshots, where it has two."""
     o = OfficialFigure
@@ -137,14 +141,16 @@ async def _last_two(unit_ids: list[int], as_of: date, *,
     return {key: (two[2], two[1]) for key, two in found.items() if len(two) == 2}
 
 
-async def _gains(tree: Rollup, since: date, until: date, *,
+async def _gains(tree: Rollup, scope: list[int] | None, since: date, until: date, *,
                  session: AsyncSession) -> dict[int, list[int]]:
     """Unit id → per programme, the entries dated after `since` up to `until` over the
     unit's subtree (baselines left out)."""
     stmt = (select(Report.unit_id, Report.programme, func.sum(Report.count))
-            .where(Report.unit_id.in_(list(tree.units)), Report.kind != "baseline",
-                   Report.local_date > since, Report.local_date <= until)
+            .where(Report.kind != "baseline", Report.local_date > since,
+                   Report.local_date <= until)
             .group_by(Report.unit_id, Report.programme))
+    if scope is not None:
+        stmt = stmt.where(Report.unit_id.in_(scope))
     sums: dict[int, list[int]] = {}
     for unit_id, programme, count in await session.exec(stmt):
         if programme in PROGRAMMES:

@@ -214,7 +214,7 @@ async def test_month_tree_of_the_whole_tree_equals_a_subtree(demo, clock):
     await lan.say("/dangky 4")
     async with demo.sessions() as session:
         lm = await unit_by_code("LM", session=session)
-        args = dict(deadline=Deadline(), tz=TZ, session=session)
+        args = dict(deadline=Deadline(), tz=TZ, review_threshold=0.2, session=session)
         whole = await month_tree(None, Month(2026, 11), date(2026, 11, 30), **args)
         part = await month_tree(lm, Month(2026, 11), date(2026, 11, 30), **args)
     assert whole.report(lm.id) == part.report(lm.id)
@@ -253,3 +253,42 @@ async def test_a_long_report_is_split_at_each_platform_limit(demo, clock):
         assert len(texts) > 2 and all(len(t) <= limit for t in texts)
         assert all(f"Xã Thử Nghiệm Số {i:02}" in "\n".join(texts) for i in range(60))
         assert any(isinstance(p, (File, FileLink)) for p in parts)
+
+
+async def official(app, *rows) -> None:
+    """BHXH snapshots: (unit code, programme, day, participants)."""
+    from models.official import OfficialFigure, record_official
+    async with app.sessions() as session:
+        snapshots = [OfficialFigure(unit_id=(await unit_by_code(code, session=session)).id,
+                                    programme=programme, as_of=day, participants=n,
+                                    imported_at=app.clock(), imported_by="Phòng BHXH")
+                     for code, programme, day, n in rows]
+        await record_official(snapshots, session=session)
+        await session.commit()
+
+
+async def test_official_figures_and_the_review_flag(demo, clock):
+    _, binh, minh = await staffed(demo, clock)
+    clock.now = local(2026, 10, 20, 9)
+    await binh.say("/dangky 40")
+    await official(demo, ("LM-KV2", "bhxh_tn", date(2026, 9, 30), 300),
+                   ("LM-KV2", "bhxh_tn", date(2026, 10, 31), 330),  # +30 where 40 were reported
+                   ("LM", "bhxh_tn", date(2026, 10, 31), 1200),
+                   ("LM-KV2", "bhxh_tn", date(2026, 11, 30), 400))  # after October: not shown
+    clock.now = local(2026, 11, 2, 9)
+    answer = await minh.say("/baocaothang")
+    assert "Số liệu BHXH đến ngày 31/10/2026: 1.200, báo cáo chênh +55." in answer
+    assert "lũy kế 374/407 (91,89%), báo cáo 1/4, cuối năm ~" in answer
+    assert "; BHXH 330 (+44) ⚠️ rà soát" in answer
+    assert "⚠️: cần rà soát" in answer
+    assert "BHXH 400" not in answer
+    await add_member(demo, "u-city", "coordinator", "CT", name="Chị Hoa")
+    assert await make_jobs(demo, clock).jobs.monthly(local(2026, 11, 1, 8)) == 2
+    city = (await outbox(demo))["monthly:2026-10:console:u-city"]
+    rows = list(load_workbook(BytesIO(city.document.data)).worksheets[0].iter_rows(
+        values_only=True))
+    assert rows[0][14:] == ("Số liệu BHXH", "Ngày số liệu BHXH", "Báo cáo chênh BHXH",
+                            "Cần rà soát")
+    kv2 = [r for r in rows if r[0] == "LM-KV2" and r[3] == "BHXH tự nguyện"][0]
+    assert kv2[14] == 330 and kv2[15].date() == date(2026, 10, 31)
+    assert kv2[16:] == (44, "Cần rà soát")
