@@ -2,12 +2,13 @@
 
 Uses bench/leaderboard.py's data (34 provinces, ~3,300 communes, ~100,000 hamlets, 5
 million ledger rows over 2026; generated once) with bench/web.py's staff member in every
-hamlet, so completeness has hamlets to count. Then, through the project's code, times
+hamlet, so completeness has hamlets to count, and BHXH's official figures: 12 monthly
+snapshots (the last day of each month of 2026) per province and commune and programme,
+added once. Then, through the project's code, times
 October 2026's report of every unit with units below it (the whole tree's month read
 once, every report's figures and rankings built, as the push on the 1st does for its
 recipients; rendering them all is timed apart, render_all_s), one commune's completeness
-over the month, and reports the peak RSS. BHXH's official monthly
-snapshots are not in it: that table does not exist yet.
+over the month, and reports the peak RSS.
 
     python bench/monthly.py [--rows 5000000] [--fresh] [--db postgresql://user:pass@host/db]
 """
@@ -30,12 +31,38 @@ from web import add_staff  # noqa: E402  bench/web.py: one staff member per haml
 MONTH = (2026, 10)
 
 
-async def staffed(url: str) -> None:
+async def add_extras(url: str) -> None:
+    """Staff (bench/web.py's) and the official snapshots, each added once."""
     from bot.db import make_engine, make_sessions
 
     engine = make_engine(url)
-    await add_staff(SimpleNamespace(sessions=make_sessions(engine)))
+    sessions = make_sessions(engine)
+    await add_staff(SimpleNamespace(sessions=sessions))
+    await add_official(sessions)
     await engine.dispose()
+
+
+async def add_official(sessions) -> None:
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import insert
+    from sqlmodel import select
+
+    from models.official import OfficialFigure
+    from models.units import PROGRAMMES, Unit
+
+    async with sessions() as session:
+        if (await session.exec(select(OfficialFigure.id).limit(1))).first() is not None:
+            return
+        units = list(await session.exec(select(Unit.id).where(Unit.kind != "hamlet")))
+        now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+        month_ends = [date(2026, m + 1, 1).toordinal() - 1 for m in range(1, 12)] + [
+            date(2026, 12, 31).toordinal()]
+        await session.exec(insert(OfficialFigure), params=[
+            dict(unit_id=uid, programme=p, as_of=date.fromordinal(day), imported_at=now,
+                 participants=(uid * 7 + i * 131) % 5000 + 100 * i, imported_by="bench")
+            for uid in units for p in PROGRAMMES for i, day in enumerate(month_ends)])
+        await session.commit()
 
 
 async def measure(url: str) -> tuple[float, float, float, float, int]:
@@ -97,15 +124,14 @@ def main() -> None:
         if args.fresh or not data.DB.exists():
             data.generate(data.DB, args.rows)
             prepared = True
-    asyncio.run(staffed(url))
+    asyncio.run(add_extras(url))
     if prepared:  # measure in a fresh process: the generator's memory must not count
         os.execv(sys.executable, [sys.executable, __file__,
                                   *(a for a in sys.argv[1:] if a != "--fresh")])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     all_units, one_unit, one_report, rendered, count = asyncio.run(measure(url))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"database: {'PostgreSQL' if args.db else 'SQLite'}; month {MONTH[1]}/{MONTH[0]}; "
-          f"no official BHXH snapshots (not in the schema yet)")
+    print(f"database: {'PostgreSQL' if args.db else 'SQLite'}; month {MONTH[1]}/{MONTH[0]}")
     print(f"{count} monthly reports (every unit with units below it) in {all_units:.2f} s; "
           f"one commune's completeness over the month in {one_unit:.1f} ms and its whole "
           f"report in {one_report:.1f} ms (best of 5); peak RSS {rss:.0f} MB "

@@ -24,7 +24,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField
-from models.ledger import Report
+from models.ledger import Report, day_for_scans
 from models.rollup import Rollup, _add_up
 from models.units import PROGRAMMES, Unit
 
@@ -145,9 +145,11 @@ async def _gains(tree: Rollup, scope: list[int] | None, since: date, until: date
                  session: AsyncSession) -> dict[int, list[int]]:
     """Unit id → per programme, the entries dated after `since` up to `until` over the
     unit's subtree (baselines left out)."""
+    # a whole tree's window: ix_report_rollup in GROUP BY order (models.ledger.day_for_scans)
+    day = Report.local_date if scope is not None else day_for_scans(
+        session.bind.dialect.name == "sqlite")
     stmt = (select(Report.unit_id, Report.programme, func.sum(Report.count))
-            .where(Report.kind != "baseline", Report.local_date > since,
-                   Report.local_date <= until)
+            .where(Report.kind != "baseline", day > since, day <= until)
             .group_by(Report.unit_id, Report.programme))
     if scope is not None:
         stmt = stmt.where(Report.unit_id.in_(scope))
