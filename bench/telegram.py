@@ -65,8 +65,7 @@ async def hamletbot(fake: FakeTelegram, updates: int, chats: int) -> float:
         channel = TelegramChannel(token=TOKEN, sessions=app.sessions, clock=app.clock,
                                   log_guard=app.log_guard, base_url=fake.base_url,
                                   poll_timeout=5)
-        await channel.start(message_handler(channel, app.dispatcher, app.sessions,
-                                            app.clock))
+        await channel.start(message_handler(channel, app))
         try:
             await burst(fake, 50, chats, "/dangky 1")  # warm-up
             elapsed = await burst(fake, updates, chats, "/dangky 1")

@@ -65,8 +65,7 @@ def console(ctx: click.Context, demo: bool, who: str) -> None:
             # One trusted local user: no flood limit (a pipe may send many lines at once),
             # and log lines below errors would interleave with the conversation.
             logging.getLogger().setLevel(logging.ERROR)
-            await channel.start(message_handler(channel, app.dispatcher, app.sessions,
-                                                app.clock, limited=False))
+            await channel.start(message_handler(channel, app, limited=False))
 
     asyncio.run(main())
 

@@ -22,10 +22,10 @@ from typing import Callable
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.app import App
 from bot.backoff import Backoff
 from bot.channels import Channel, Misconfigured, OnMessage, RecipientGone, RetryableError
 from bot.config import SenderSettings
-from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
 from handlers.types import Incoming, Reply
 from models.members import active_admins, unlink_chat
@@ -134,18 +134,18 @@ def where(replies: list[Reply], msg: Incoming) -> list[Reply]:
             for i, r in enumerate(replies)]
 
 
-def message_handler(channel: Channel, dispatcher: Dispatcher,
-                    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
-                    policy: DeliveryPolicy | None = None, *, limited: bool = True) -> OnMessage:
-    """What a channel calls for each incoming message. Without a policy, the default
-    sender settings apply and only this channel's admins hear of failures. `limited=False`
-    skips the flood limit (replays from the inbox, bot/inbox.py)."""
-    policy = policy or DeliveryPolicy(sessions=sessions, render=dispatcher.render,
-                                      settings=SenderSettings(), clock=clock,
+def message_handler(channel: Channel, app: App, policy: DeliveryPolicy | None = None, *,
+                    limited: bool = True) -> OnMessage:
+    """What a channel calls for each incoming message: the app's dispatcher answers it, the
+    replies go out (or to the outbox). Without a policy, the default sender settings apply
+    and only this channel's admins hear of failures. `limited=False` skips the flood limit
+    (replays from the inbox, bot/inbox.py)."""
+    policy = policy or DeliveryPolicy(sessions=app.sessions, render=app.render,
+                                      settings=SenderSettings(), clock=app.clock,
                                       platforms=[channel.name])
 
     async def on_message(msg: Incoming) -> None:
-        replies = where(await dispatcher.handle(msg, limited=limited), msg)
+        replies = where(await app.dispatcher.handle(msg, limited=limited), msg)
         await send_or_queue(channel, msg.chat_id, replies, key=f"reply:{msg.key}",
-                            policy=policy, metrics=dispatcher.metrics)
+                            policy=policy, metrics=app.metrics)
     return on_message

@@ -233,8 +233,7 @@ def durable_handler(inbox: Inbox, channel, app, policy: DeliveryPolicy | None = 
     """The channel's on_message as `hamletbot run` wires it: delivery behind the inbox.
     Replays skip the flood limit: the message was admitted (or waited) already."""
     def handler(limited: bool) -> OnMessage:
-        return message_handler(channel, app.dispatcher, app.sessions, app.clock, policy,
-                               limited=limited)
+        return message_handler(channel, app, policy, limited=limited)
     return inbox.guard(channel.name, handler(True), handler(False),
                        wanted=app.dispatcher.for_us,
                        write_ahead=getattr(channel, "delivers_once", False))

@@ -15,7 +15,7 @@ async def converse(app, clock, lines: str, user_id: str = "u-staff") -> str:
     out = io.StringIO()
     channel = ConsoleChannel(user_id=user_id, display_name="Chị Lan", clock=clock,
                              stdin=io.StringIO(lines), stdout=out)
-    await channel.start(message_handler(channel, app.dispatcher, app.sessions, clock))
+    await channel.start(message_handler(channel, app))
     return out.getvalue()
 
 

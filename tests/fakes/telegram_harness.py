@@ -84,8 +84,7 @@ class TelegramHarness:
             self.webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
             self._client = aiohttp.ClientSession()
         inner = (durable_handler(self.inbox, self.channel, self.app) if self.inbox else
-                 message_handler(self.channel, self.app.dispatcher, self.app.sessions,
-                                 self.app.clock))
+                 message_handler(self.channel, self.app))
 
         async def counted(msg) -> None:
             try:

@@ -80,7 +80,7 @@ async def running_zalo(app, fake: FakeZalo, mode: str, monkeypatch, *,
     if mode == "webhook":
         fake.webhook = {"url": PUBLIC_URL + WEBHOOK_PATH, "secret": SECRET}
     await channel.start(durable_handler(inbox, channel, app) if inbox else
-                        message_handler(channel, app.dispatcher, app.sessions, app.clock))
+                        message_handler(channel, app))
     try:
         yield ZaloHarness(fake, channel, mode)
     finally:
