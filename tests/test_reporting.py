@@ -225,6 +225,17 @@ async def test_undo_yes_after_an_edit_undoes_the_report_as_it_stands(staff):
     assert await ledger_sum(staff.app, "LM-KV1") == 0
 
 
+async def test_undo_yes_to_a_report_undone_elsewhere_says_so(staff, coordinator):
+    await coordinator.in_group("g-lm").say("/lienket LM")
+    await staff.say("/dangky 5")
+    group = staff.in_group("g-lm")
+    assert "hủy báo cáo này" in await staff.say("/huy")  # asked in private
+    assert "hủy báo cáo này" in await group.say("/huy")  # and in the group
+    assert "Đã hủy" in await group.say("1", addressed_to_bot=True)  # a reply to the bot
+    assert await staff.say("1") == "Báo cáo này đã được hủy rồi, không cần hủy lại."
+    assert await ledger_sum(staff.app, "LM-KV1") == 0
+
+
 async def test_undo_by_stranger(stranger):
     assert "chưa tham gia" in await stranger.say("/huy")
 
