@@ -11,7 +11,6 @@ week's gain and the last four weeks'), with:
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -64,9 +63,9 @@ def rank(standings: list[Standing]) -> list[Standing]:
     without = sorted((s for s in standings if not s.figures.target), key=lambda s: s.unit.name)
     # A float orders the ratios (equal ratios divide to equal floats); unequal ones that
     # round to one float are ordered exactly after (Fraction is slow over a national run).
-    with_target.sort(key=lambda s: (-s.figures.achieved / s.figures.target, s.unit.name))
-    if len({s.figures.achieved / s.figures.target for s in with_target}) < len(
-            {_reduced(s.figures) for s in with_target}):
+    with_target.sort(key=lambda s: (-_ratio(s), s.unit.name))
+    if any(_ratio(a) == _ratio(b) and not _same_ratio(a.figures, b.figures)
+           for a, b in zip(with_target, with_target[1:])):  # equal floats sort together
         with_target.sort(key=lambda s: (-Fraction(s.figures.achieved, s.figures.target),
                                         s.unit.name))
     ranked: list[Standing] = []
@@ -76,9 +75,8 @@ def rank(standings: list[Standing]) -> list[Standing]:
     return ranked + [Standing(s.unit, None, s.figures) for s in without]
 
 
-def _reduced(f: Figures) -> tuple[int, int]:
-    g = math.gcd(f.achieved, f.target)
-    return f.achieved // g, f.target // g
+def _ratio(s: Standing) -> float:
+    return s.figures.achieved / s.figures.target
 
 
 def _same_ratio(a: Figures, b: Figures) -> bool:

@@ -18,7 +18,8 @@ def _standing(i: int, achieved: int, target: int | None) -> Standing:
                 max_size=30))
 def test_rank_matches_the_exact_ratio_order(rows):
     # ratios that differ by less than a float's precision among them
-    rows += [(10**7 - 1, 10**7), (10**7 - 2, 10**7 - 1), (0, 3), (0, 5), (2, 4), (1, 2)]
+    rows += [(10**7 - 1, 10**7), (10**7 - 2, 10**7 - 1), (0, 3), (0, 5), (2, 4), (1, 2),
+             (10**17, 10**17 + 1), (10**17 + 1, 10**17 + 2)]  # one float, unequal
     ranked = rank([_standing(i, a, t) for i, (a, t) in enumerate(rows)])
     ratios = [Fraction(s.figures.achieved, s.figures.target) for s in ranked if s.rank]
     assert ratios == sorted(ratios, reverse=True)
