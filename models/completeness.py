@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import as_utc
+from models.base import OFF_LOOP, as_utc
 from models.ledger import Report, day_for_scans
 from models.members import Member
 from models.rollup import Rollup, UnitInfo, _units
@@ -126,8 +126,9 @@ async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit]
                  ).group_by(unit)
     if scope is not None:
         stmt = stmt.where(col(Report.unit_id).in_(scope))
+    long = OFF_LOOP if len(hamlets) > 500 else {}  # a city's or the nation's: off the loop
     done = {row[0]: Completeness(len(weeks), sum(row[1::2]), sum(row[2::2]))
-            for row in await session.exec(stmt)}
+            for row in await session.exec(stmt, execution_options=long)}
     result = {uid: done.get(uid, Completeness(len(weeks))) for uid in hamlets if uid in staffed}
     for uid in list(result):  # up to every ancestor
         parent = units[uid].parent_id
