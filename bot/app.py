@@ -72,7 +72,7 @@ def rules_from(settings: Settings) -> Rules:
 def board_settings(settings: Settings) -> BoardSettings:
     s = settings.schedule
     return BoardSettings(top_n=s.top_n, bottom_n=s.bottom_n, full_max=s.full_max,
-                         chart=draw_board)
+                         chart=draw_board, rank_by=settings.leaderboard.rank_by)
 
 
 def make_tools(settings: Settings) -> Tools:

@@ -191,6 +191,12 @@ class OfficialSettings(_Section):
     review_threshold: float = Field(0.2, ge=0, le=100)
 
 
+class LeaderboardSettings(_Section):
+    # What rankings compare with the target: the reported figure, or BHXH's official one
+    # where a unit has it (the reported one otherwise).
+    rank_by: Literal["reported", "official"] = "reported"
+
+
 class SenderSettings(_Section):
     """The outbox sender (rate limits per platform are in bot/sender.py, from PLATFORMS.md)."""
     max_attempts: int = Field(8, ge=1, le=100)
@@ -214,6 +220,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     sender: SenderSettings = Field(default_factory=SenderSettings)
     official: OfficialSettings = Field(default_factory=OfficialSettings)
+    leaderboard: LeaderboardSettings = Field(default_factory=LeaderboardSettings)
 
     def active_channels(self) -> list[str]:
         """Configured channels, or: every platform that has a token, else the console."""

@@ -29,6 +29,7 @@ from handlers.leaderboard import BoardSettings, unit_reply
 from handlers.monthly import monthly_reply
 from handlers.types import Document, Reply
 from models.completeness import Deadline, completeness, reported_entries
+from models.leaderboard import officials_of
 from models.ledger import Report
 from models.members import ChatLink, Member
 from models.monthly import Month, month_tree
@@ -107,13 +108,15 @@ class Jobs:
 
     async def _replies(self, unit_ids: set[int], week: Week, today: date, *,
                        session: AsyncSession) -> dict[int, Reply]:
-        tree = await _tree(week, await _board_units(unit_ids, session=session),
-                           session=session)
+        roots = await _board_units(unit_ids, session=session)
+        tree = await _tree(week, roots, session=session)
         done = await completeness(tree, week, deadline=self.deadline, tz=self.tz,
                                   session=session)
+        official = await officials_of(tree, roots, session=session)
         # one chart per unit, drawn off the event loop
         return {uid: await asyncio.to_thread(unit_reply, tree, uid, self.layout, self.render,
-                                             today, done) for uid in unit_ids}
+                                             today, done, None, official)
+                for uid in unit_ids}
 
     async def reminder(self, fire: datetime) -> int:
         """To each active staff member of a hamlet that has reported nothing (no count, no nil

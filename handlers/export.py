@@ -1,8 +1,9 @@
 """/xuat: an XLSX of a unit's subtree for the year, as coordinators plan in Excel.
 
 Sheet 1 has one row per unit and programme (target, achieved, progress as a percentage,
-this week's gain and each month's), sheet 2 the ledger entries of the year with who made
-them (display names only: residents' data is not stored at all), sheet 3 per week and
+this week's gain and each month's; BHXH's latest official figure, its day and the
+difference; the population and health insurance coverage), sheet 2 the ledger entries of
+the year with who made them (display names only: residents' data is not stored at all), sheet 3 per week and
 unit the hamlets with staff that reported and how many on time (models/completeness.py). Figures come from
 models.leaderboard, the same roll-up as the weekly boards. `hamletbot export` writes the
 same file from the command line. The monthly push sends the city's coordinators the file
@@ -28,6 +29,7 @@ from models.completeness import Deadline, completeness
 from models.rollup import Rollup, monthly_gains, rollup
 from models.ledger import ENTRY_KINDS, ledger_of
 from models.monthly import Month, MonthTree, month_tree
+from models.official import latest_official
 from models.progress import unit_progress
 from models.units import KINDS, PROGRAMMES, Unit
 from models.weeks import Week
@@ -81,12 +83,13 @@ async def export_workbook(unit: Unit, year: int, *, today: date, tz: tzinfo,
         since, until = month.start, min(until, month.end)
     tree = await rollup(unit, until, session=session)
     months = await monthly_gains(tree, session=session)
+    official = await latest_official(list(tree.units), until, session=session)
     entries = await ledger_of(list(tree.units), session=session, since=since, until=until)
     labels = _Labels(render, tree, today)
     book = Workbook()
     summary = book.active
     summary.title, ledger_title = labels.sheets[:2]
-    _summary(summary, tree, months, labels)
+    _summary(summary, tree, months, official, labels)
     _ledger(book.create_sheet(ledger_title), tree, entries, labels, tz)
     weeks = [(week, await completeness(tree, week, deadline=deadline, tz=tz, session=session))
              for week in (month.weeks(until) if month else _weeks(since, until))]
@@ -128,16 +131,26 @@ class _Labels:
         self.imported = render("export/imported.j2")
 
 
-def _summary(sheet: Worksheet, tree: Rollup, months: dict, labels: _Labels) -> None:
+def _summary(sheet: Worksheet, tree: Rollup, months: dict, official: dict,
+             labels: _Labels) -> None:
+    """Per unit and programme: the reported figures, then BHXH's latest (its day and the
+    difference, reported − official) and the population with its coverage."""
     sheet.append(labels.summary)
     for unit_id in depth_first(tree):
         info = tree.units[unit_id]
         for programme, figures in tree.figures(unit_id).items():
+            o = official.get((unit_id, programme))
             sheet.append([info.code, info.name, labels.level.get(info.kind, info.kind),
                           labels.programme[programme], figures.target, figures.achieved,
-                          figures.ratio, figures.gain, *months[unit_id][programme]])
+                          figures.ratio, figures.gain, *months[unit_id][programme],
+                          o and o.participants, o and o.as_of,
+                          o and o.difference(figures.achieved), figures.population,
+                          figures.coverage])
     formats = {5: INTEGER, 6: INTEGER, 7: PERCENT, 8: INTEGER}
+    after = 9 + len(MONTHS)
     formats.update({9 + i: INTEGER for i in range(len(MONTHS))})
+    formats.update({after: INTEGER, after + 1: DAY, after + 2: INTEGER, after + 3: INTEGER,
+                    after + 4: PERCENT})
     _finish(sheet, formats, freeze="C2")
 
 

@@ -17,7 +17,8 @@ from handlers.context import Context
 from handlers.text import fold
 from handlers.types import Incoming, Reply
 from models.completeness import Completeness, completeness
-from models.leaderboard import Board, Figures, Standing, Week, board
+from models.leaderboard import Board, Figures, Standing, Week, board, officials_of
+from models.official import Key, Official
 from models.rollup import Rollup, rollup
 from models.units import PROGRAMMES, Unit
 from models.weeks import this_week
@@ -33,6 +34,7 @@ class BoardSettings:
     bottom_n: int = 5
     full_max: int = 12  # up to this many children are all listed
     chart: Callable[[dict], bytes | None] | None = None  # it gives None: nothing to draw
+    rank_by: str = "reported"  # or "official": BHXH's figure where a unit has one
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class HamletLine:
     figures: Figures
     rank: int | None  # None: no target (or no commune), not ranked
     count: int  # the commune's hamlets ranked
+    official: Official | None = None  # BHXH's latest figure
 
 
 def view(board: Board, layout: BoardSettings, today: date, focus_id: int | None = None,
@@ -98,30 +101,36 @@ def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
     return Reply(text, image=layout.chart({**data, "labels": labels}))
 
 
-def hamlet_view(tree: Rollup, hamlet_id: int, today: date,
-                done: dict[int, Completeness]) -> dict:
-    """A hamlet's week: its figures per programme and its rank on its commune's board (the
-    roll-up must hold the commune), and whether it reported."""
+def hamlet_view(tree: Rollup, hamlet_id: int, today: date, done: dict[int, Completeness],
+                official: dict[Key, Official], rank_by: str) -> dict:
+    """A hamlet's week: its figures per programme (and BHXH's) and its rank on its commune's
+    board (the roll-up must hold the commune), and whether it reported."""
     unit = tree.units[hamlet_id]
     parent = tree.units.get(unit.parent_id)
-    commune = board(tree, parent.id) if parent is not None else None
+    commune = board(tree, parent.id, official, rank_by) if parent is not None else None
     lines = []
     for programme, figures in tree.figures(hamlet_id).items():
         ranked = commune.rankings[programme] if commune else []
         mine = next((s for s in ranked if s.unit.id == hamlet_id), None)
         lines.append(HamletLine(figures, mine.rank if mine else None,
-                                sum(1 for s in ranked if s.rank is not None)))
+                                sum(1 for s in ranked if s.rank is not None),
+                                official.get((hamlet_id, programme))))
     return {"unit": unit, "parent": parent, "lines": lines, "done": done.get(hamlet_id),
             **_when(tree.week, tree.as_of, today)}
 
 
 def unit_reply(tree: Rollup, unit_id: int, layout: BoardSettings, render: Callable[..., str],
-               today: date, done: dict[int, Completeness], focus_id: int | None = None) -> Reply:
+               today: date, done: dict[int, Completeness], focus_id: int | None = None,
+               official: dict[Key, Official] | None = None) -> Reply:
     """What a group linked to the unit gets for the roll-up's week (/bxh and the push): the
-    board of its children, or a hamlet's own summary."""
+    board of its children, or a hamlet's own summary; `official`: BHXH's latest figures
+    (models.leaderboard.officials_of), shown beside the reported ones."""
+    official = official or {}
     if tree.units[unit_id].kind == "hamlet":
-        return Reply(render("leaderboard/hamlet.j2", **hamlet_view(tree, unit_id, today, done)))
-    return board_reply(board(tree, unit_id), layout, render, today, focus_id, done[unit_id])
+        return Reply(render("leaderboard/hamlet.j2", **hamlet_view(
+            tree, unit_id, today, done, official, layout.rank_by)))
+    return board_reply(board(tree, unit_id, official, layout.rank_by), layout, render, today,
+                       focus_id, done[unit_id])
 
 
 def week_named(text: str, today: date) -> Week:
@@ -162,6 +171,7 @@ async def leaderboard(msg: Incoming, ctx: Context) -> list[Reply]:
     figures = await rollup(root, week.as_of(today), session=ctx.session)
     done = await completeness(figures, week, deadline=ctx.rules.deadline, tz=ctx.tz,
                               session=ctx.session)
+    official = await officials_of(figures, [root.id], session=ctx.session)
     home = ctx.home
     focus = home.id if home is not None and home.parent_id == unit.id else None
-    return [unit_reply(figures, unit.id, ctx.boards, ctx.render, today, done, focus)]
+    return [unit_reply(figures, unit.id, ctx.boards, ctx.render, today, done, focus, official)]

@@ -10,13 +10,14 @@ audit; queries read only current snapshots.
 - `latest_official`: per unit and programme, the newest snapshot on or before a day, for a
   set of units (or all) in one query on `ix_officialfigure_latest`.
 - `review_flags`: units whose reported gain between their last two snapshots differs from
-  the official change by more than a share of it (`official.review_threshold`).
+  the official change by more than a share of it (`official.review_threshold`), from the
+  same seeks.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Index, func, union_all
 from sqlalchemy.orm import aliased
@@ -56,13 +57,15 @@ class Official:
 
 
 Key = tuple[int, str]  # (unit id, programme)
-WHOLE_TREE = 5000  # more units than this, and the whole ledger window is read
+# More units than this, and a query reads every unit (or the whole ledger window) and the
+# rest is dropped in Python: a list of 100,000 ids would exceed a driver's parameter limit
+# (asyncpg: 32767) and plan worse than the scan.
+WHOLE_TREE = 5000
 
 
-def _current(as_of: date, unit_ids: list[int] | None):
-    stmt = select(OfficialFigure.unit_id, OfficialFigure.programme).where(
-        OfficialFigure.superseded_at.is_(None), OfficialFigure.as_of <= as_of)
-    return stmt if unit_ids is None else stmt.where(OfficialFigure.unit_id.in_(unit_ids))
+def _listed(unit_ids: Iterable[int] | None) -> set[int] | None:
+    ids = None if unit_ids is None else set(unit_ids)
+    return ids if ids is None or len(ids) <= WHOLE_TREE else None
 
 
 async def latest_official(unit_ids: Iterable[int] | None, as_of: date, *,
@@ -72,9 +75,9 @@ async def latest_official(unit_ids: Iterable[int] | None, as_of: date, *,
 
     One query: per unit and programme, a seek down ix_officialfigure_latest for the newest
     snapshot, so the cost follows the units asked for, not the snapshots stored."""
-    units = select(Unit.id)
-    if unit_ids is not None:
-        units = units.where(Unit.id.in_(list(unit_ids)))
+    wanted = None if unit_ids is None else set(unit_ids)
+    listed = _listed(wanted)
+    units = select(Unit.id) if listed is None else select(Unit.id).where(Unit.id.in_(listed))
     o, newest = OfficialFigure, aliased(OfficialFigure)
     picks = [units.add_columns(select(newest.id).where(
         newest.unit_id == Unit.id, newest.programme == programme,
@@ -83,7 +86,8 @@ async def latest_official(unit_ids: Iterable[int] | None, as_of: date, *,
         for programme in PROGRAMMES]
     stmt = select(o.unit_id, o.programme, o.as_of, o.participants).where(
         o.id.in_(union_all(*(select(pick.c[1]) for pick in picks))))
-    return {(u, p): Official(day, n) for u, p, day, n in await session.exec(stmt)}
+    return {(u, p): Official(day, n) for u, p, day, n in await session.exec(stmt)
+            if wanted is None or u in wanted}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,44 +111,43 @@ async def review_flags(tree: Rollup, *, threshold: float,
     """The units of `tree` whose reported gain since their previous snapshot differs from
     the official change by more than `threshold` × |official change| (any difference when
     the official figure did not change). Only the last two snapshots on or before the
-    tree's day are compared; a baseline import is not a gain."""
-    # a national tree is read whole: no list of 100,000 ids in the queries
-    scope = list(tree.units) if len(tree.units) <= WHOLE_TREE else None
-    found = await _last_two(scope, tree.as_of, session=session)
-    pairs = {key: two for key, two in found.items() if key[0] in tree.units}
-    gains: dict[tuple[date, date], dict[int, list[int]]] = {}
-    for window in {(old.as_of, new.as_of) for old, new in pairs.values()}:
-        gains[window] = await _gains(tree, scope, *window, session=session)
+    tree's day are compared; a baseline import is not a gain. Queries: two per distinct
+    day of the latest snapshots (BHXH's monthly data: usually one day)."""
+    pairs = await _last_two(tree, session=session)
     flags = []
-    for (unit_id, programme), (old, new) in sorted(pairs.items()):
-        row = gains[(old.as_of, new.as_of)].get(unit_id)
-        reported = row[PROGRAMMES.index(programme)] if row else 0
-        change = new.participants - old.participants
-        if abs(reported - change) > threshold * abs(change):
-            flags.append(ReviewFlag(unit_id, programme, old.as_of, new.as_of, reported, change))
+    for window in sorted({(old.as_of, new.as_of) for old, new in pairs.values()}):
+        gains = await _gains(tree, *window, session=session)
+        for (unit_id, programme), (old, new) in sorted(pairs.items()):
+            if (old.as_of, new.as_of) != window:
+                continue
+            reported = gains.get(unit_id, [0] * len(PROGRAMMES))[PROGRAMMES.index(programme)]
+            change = new.participants - old.participants
+            if abs(reported - change) > threshold * abs(change):
+                flags.append(ReviewFlag(unit_id, programme, old.as_of, new.as_of, reported,
+                                        change))
     return flags
 
 
-async def _last_two(unit_ids: list[int] | None, as_of: date, *,
+async def _last_two(tree: Rollup, *,
                     session: AsyncSession) -> dict[Key, tuple[Official, Official]]:
     """(unit, programme) → its previous and latest current snapshots, where it has two."""
-    o = OfficialFigure
-    order = func.row_number().over(partition_by=(o.unit_id, o.programme),
-                                   order_by=o.as_of.desc()).label("n")
-    ranked = (_current(as_of, unit_ids).add_columns(o.as_of, o.participants, order)
-              .where(o.programme.in_(PROGRAMMES)).subquery())
-    rows = await session.exec(select(ranked.c.unit_id, ranked.c.programme, ranked.c.as_of,
-                                     ranked.c.participants, ranked.c.n).where(ranked.c.n <= 2))
-    found: dict[Key, dict[int, Official]] = {}
-    for unit_id, programme, day, participants, n in rows:
-        found.setdefault((unit_id, programme), {})[n] = Official(day, participants)
-    return {key: (two[2], two[1]) for key, two in found.items() if len(two) == 2}
+    latest = await latest_official(tree.units, tree.as_of, session=session)
+    by_day: dict[date, list[Key]] = {}
+    for key, official in latest.items():
+        by_day.setdefault(official.as_of, []).append(key)
+    pairs = {}
+    for day, keys in by_day.items():
+        before = await latest_official({u for u, _ in keys}, day - timedelta(days=1),
+                                       session=session)
+        pairs.update((k, (before[k], latest[k])) for k in keys if k in before)
+    return pairs
 
 
-async def _gains(tree: Rollup, scope: list[int] | None, since: date, until: date, *,
+async def _gains(tree: Rollup, since: date, until: date, *,
                  session: AsyncSession) -> dict[int, list[int]]:
     """Unit id → per programme, the entries dated after `since` up to `until` over the
     unit's subtree (baselines left out)."""
+    scope = _listed(tree.units)
     # a whole tree's window: ix_report_rollup in GROUP BY order (models.ledger.day_for_scans)
     day = Report.local_date if scope is not None else day_for_scans(
         session.bind.dialect.name == "sqlite")
@@ -155,7 +158,7 @@ async def _gains(tree: Rollup, scope: list[int] | None, since: date, until: date
         stmt = stmt.where(Report.unit_id.in_(scope))
     sums: dict[int, list[int]] = {}
     for unit_id, programme, count in await session.exec(stmt):
-        if programme in PROGRAMMES:
+        if programme in PROGRAMMES and unit_id in tree.units:
             sums.setdefault(unit_id, [0] * len(PROGRAMMES))[PROGRAMMES.index(programme)] += \
                 int(count or 0)
     _add_up(tree, sums, len(PROGRAMMES))

@@ -11,7 +11,10 @@ memory. Per unit and programme, as of a day and for that day's year:
   programme with no target anywhere below has none;
 - gain: the entries of `as_of`'s week (Monday–Sunday) up to `as_of`, from Monday or
   1 January, whichever is later; a baseline import is not a gain;
-- last4: the gains of the 28 days ending `as_of` (a leaderboard's pace).
+- last4: the gains of the 28 days ending `as_of` (a leaderboard's pace);
+- population (health insurance only): the unit's own, else the sum of its children's when
+  every child has one; with it, a unit's own coverage target (a whole percent of its
+  population) stands in for a health insurance target where it has none (own or summed).
 
 The monthly report moves the two windows (`gain_from`, `pace_from`): gain is then the
 month's, last4 the gains since 1 January (models/monthly.py).
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from datetime import date, timedelta
 
@@ -36,6 +39,7 @@ from models.weeks import Week
 _DEPTH = {"city": 0, "commune": 1, "hamlet": 2}
 _WIDTH = 3 * len(PROGRAMMES)  # achieved, gain, last4 per programme
 LONG_SCOPE = 500  # units: a commune has tens, a city thousands
+COVERAGE = "bhyt"  # the programme spoken of as coverage of the population
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,12 @@ class Figures(Progress):
     gain: int
     last4: int  # gains of the four weeks ending that day
     days_left: int  # after the Sunday of that day's week, until 31 December
+    population: int | None = None  # health insurance only
+    target_pct: int | None = None  # the target is this percent of the population
+
+    @property
+    def coverage(self) -> float | None:
+        return self.achieved / self.population if self.population else None
 
     @property
     def weeks_left(self) -> int:
@@ -94,6 +104,8 @@ class UnitInfo:
     name: str
     kind: str
     parent_id: int | None
+    population: int | None = None
+    coverage_target_pct: int | None = None
 
 
 @dataclass
@@ -104,6 +116,7 @@ class Rollup:
     children: dict[int, list[int]] = field(default_factory=dict)  # by name
     _sums: dict[int, list[int]] = field(default_factory=dict, repr=False)
     _targets: dict[int, list[int | None]] = field(default_factory=dict, repr=False)
+    _population: dict[int, int] = field(default_factory=dict, repr=False)
 
     @cached_property
     def week(self) -> Week:
@@ -121,8 +134,16 @@ class Rollup:
         sums = self._sums.get(unit_id) or [0] * _WIDTH
         targets = self._targets.get(unit_id) or [None] * len(PROGRAMMES)
         days_left = self._days_left
-        return {p: Figures(p, sums[3 * i], targets[i], sums[3 * i + 1], sums[3 * i + 2],
-                           days_left) for i, p in enumerate(PROGRAMMES)}
+        found = {p: Figures(p, sums[3 * i], targets[i], sums[3 * i + 1], sums[3 * i + 2],
+                            days_left) for i, p in enumerate(PROGRAMMES)}
+        population = self._population.get(unit_id)
+        if population:
+            hi, pct = found[COVERAGE], self.units[unit_id].coverage_target_pct
+            stand_in = pct if hi.target is None and pct else None
+            target = math.ceil(population * pct / 100) if stand_in else hi.target
+            found[COVERAGE] = replace(hi, target=target, population=population,
+                                      target_pct=stand_in)
+        return found
 
     def progress(self, unit_id: int) -> list[Figures]:
         """The unit's figures in PROGRAMMES order."""
@@ -150,12 +171,14 @@ async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *, session: A
 
 
 async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int, UnitInfo]:
-    columns = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)
+    columns = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.population,
+                     Unit.coverage_target_pct)
     if roots is None or any(u.kind == "city" for u in roots):
         columns = columns.execution_options(**OFF_LOOP)
     if roots is None:
         return {r[0]: UnitInfo(*r) for r in await session.exec(columns)}
-    units = {u.id: UnitInfo(u.id, u.code, u.name, u.kind, u.parent_id) for u in roots}
+    units = {u.id: UnitInfo(u.id, u.code, u.name, u.kind, u.parent_id, u.population,
+                            u.coverage_target_pct) for u in roots}
     frontier = [u.id for u in roots if u.kind != "hamlet"]
     while frontier:  # a query per level; a unit seen before is not walked again
         rows = [r for r in await session.exec(columns.where(Unit.parent_id.in_(frontier)))
@@ -275,6 +298,7 @@ def _roll_up(result: Rollup) -> None:
     children's (those that have one)."""
     n = len(PROGRAMMES)
     _add_up(result, result._sums, _WIDTH)
+    _populations(result)
     own = {uid: [v is not None for v in values] for uid, values in result._targets.items()}
     for info in _deepest_first(result):
         parent = info.parent_id
@@ -287,3 +311,16 @@ def _roll_up(result: Rollup) -> None:
             for i in range(n):
                 if below[i] is not None and not fixed[i]:
                     mine[i] = (mine[i] or 0) + below[i]
+
+
+def _populations(result: Rollup) -> None:
+    """Each unit's own population, else the sum of its children's when all have one."""
+    if not any(info.population for info in result.units.values()):
+        return  # no population imported: no tree walk
+    people = result._population
+    for info in _deepest_first(result):
+        kids = result.children.get(info.id, [])
+        if info.population:
+            people[info.id] = info.population
+        elif kids and all(k in people for k in kids):
+            people[info.id] = sum(people[k] for k in kids)

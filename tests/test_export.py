@@ -78,7 +78,9 @@ async def test_export_round_trip_equals_the_database(staff, coordinator, clock):
     header = [c.value for c in summary[1]]
     assert header[:8] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Chương trình", "Chỉ tiêu",
                           "Đã đạt", "Tỷ lệ đạt", "Tăng tuần này (23/11/2026 – 25/11/2026)"]
-    assert header[8:] == [f"Tháng {m}" for m in range(1, 13)]
+    assert header[8:20] == [f"Tháng {m}" for m in range(1, 13)]
+    assert header[20:] == ["Số liệu BHXH", "Ngày số liệu BHXH", "Chênh lệch (báo cáo − BHXH)",
+                           "Dân số", "Bao phủ dân số"]
     assert summary.freeze_panes == "C2" and ledger.freeze_panes == "A2"
 
     expected = await _database_figures(coordinator.app, "LM")
@@ -86,7 +88,8 @@ async def test_export_round_trip_equals_the_database(staff, coordinator, clock):
     assert len(rows) == len(expected) == 10  # LM and its four hamlets, two programmes each
     assert [r[0] for r in rows[:4]] == ["LM", "LM", "LM-KV1", "LM-KV1"]
     for code, name, level, programme, target, achieved, ratio, week, *months in rows:
-        assert (target, achieved, week, months) == expected[(code, programme)]
+        assert (target, achieved, week, months[:12]) == expected[(code, programme)]
+        assert months[12:] == [None] * 5  # no official figure, no population
         assert ratio == pytest.approx(achieved / target)
     kv1 = rows[2]
     assert kv1[2] == "Ấp/Khu vực" and kv1[5] == 401 + 7 + 5

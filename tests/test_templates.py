@@ -24,7 +24,7 @@ ELSEWHERE = ("faq/", "calc/", "leaderboard/", "reminder/", "outbox/",  # + test_
 unit = SimpleNamespace(name="Khu vực 1 (Long Mỹ)", code="LM-KV1", id=1, kind="commune")
 ROWS = [Progress("bhxh_tn", 1215, 1509), Progress("bhyt", 52000, 50000)]
 SAMPLE = dict(
-    done={}, week=Week(date(2026, 11, 23)), when="this",
+    done={}, official={}, week=Week(date(2026, 11, 23)), when="this",
     span=(date(2026, 11, 23), date(2026, 11, 25)), total=Completeness(12, 9, 7), more=3,
     deadline=datetime(2026, 11, 27, 17, 0), at=datetime(2026, 11, 25, 9, 30),
     silent=[Silent(UnitInfo(3, "LM-KV3", "Khu vực 3", "hamlet", 1), ["Chị Tâm"], None)],
