@@ -102,10 +102,10 @@ def board_reply(board: Board, layout: BoardSettings, render: Callable[..., str],
 
 
 def hamlet_view(tree: Rollup, hamlet_id: int, today: date, done: dict[int, Completeness],
-                official: dict[Key, Official], rank_by: str) -> dict:
+                official: dict[Key, Official] | None = None, rank_by: str = "reported") -> dict:
     """A hamlet's week: its figures per programme (and BHXH's) and its rank on its commune's
     board (the roll-up must hold the commune), and whether it reported."""
-    unit = tree.units[hamlet_id]
+    unit, official = tree.units[hamlet_id], official or {}
     parent = tree.units.get(unit.parent_id)
     commune = board(tree, parent.id, official, rank_by) if parent is not None else None
     lines = []

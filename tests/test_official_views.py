@@ -172,3 +172,18 @@ async def test_a_scope_too_long_to_list_reads_every_unit(demo, tmp_path, monkeyp
     assert listed == unlisted
     assert listed[0] == {(lm.id, "bhyt"): Official(date(2026, 10, 31), 150)}  # OM left out
     assert [(f.reported, f.official) for f in listed[1]] == [(0, 50)]
+
+
+async def test_a_hamlet_group_sees_its_official_figure(demo, clock, tmp_path):
+    from models.members import ChatLink
+    from tests.conftest import Person, add_member
+
+    await load(demo, tmp_path, "official", OFFICIAL, by="test")
+    await add_member(demo, "u-lan", "staff", "LM-KV1")
+    async with demo.sessions() as session:
+        kv1 = await unit_by_code("LM-KV1", session=session)
+        session.add(ChatLink(platform="console", chat_id="g-kv1", unit_id=kv1.id))
+        await session.commit()
+    lan = Person(demo, clock, "u-lan").in_group("g-kv1")
+    text = await lan.say("/bxh")
+    assert "Theo số liệu BHXH đến ngày 31/10/2026: 410 (chênh lệch −9)." in text
