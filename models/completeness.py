@@ -47,7 +47,7 @@ class Deadline:
         return datetime.combine(day, self.at, tzinfo=tz)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Completeness:
     """One unit, one week: hamlets with staff, those that reported, those on time (over
     several weeks: hamlet-weeks)."""
@@ -127,17 +127,22 @@ async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit]
     if scope is not None:
         stmt = stmt.where(col(Report.unit_id).in_(scope))
     long = OFF_LOOP if len(hamlets) > 500 else {}  # a city's or the nation's: off the loop
-    done = {row[0]: Completeness(len(weeks), sum(row[1::2]), sum(row[2::2]))
-            for row in await session.exec(stmt, execution_options=long)}
-    result = {uid: done.get(uid, Completeness(len(weeks))) for uid in hamlets if uid in staffed}
+    result: dict[int, Completeness] = {}  # staffed hamlets first, then their ancestors
+    async for part in (await session.stream(stmt, execution_options=long)).partitions(20_000):
+        result.update((row[0], Completeness(len(weeks), sum(row[1::2]), sum(row[2::2])))
+                      for row in part if row[0] in staffed and row[0] in units)
+    silent, nothing = Completeness(len(weeks)), Completeness()  # shared: a national run
+    for uid in hamlets:  # has 100,000 hamlets
+        if uid in staffed and uid not in result:
+            result[uid] = silent
     for uid in list(result):  # up to every ancestor
         parent = units[uid].parent_id
         for _ in range(8):
             if parent not in units:
                 break
-            result[parent] = result.get(parent, Completeness()) + result[uid]
+            result[parent] = result.get(parent, nothing) + result[uid]
             parent = units[parent].parent_id
-    return {uid: result.get(uid, Completeness()) for uid in units}
+    return {uid: result.get(uid, nothing) for uid in units}
 
 
 @dataclass(frozen=True)

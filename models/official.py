@@ -24,10 +24,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import UtcField
+from models.base import OFF_LOOP, UtcField
 from models.ledger import Report, day_for_scans
-from models.rollup import Rollup, _add_up
-from models.units import PROGRAMMES, Unit
+from models.rollup import Rollup
+from models.units import MAX_DEPTH, PROGRAMMES, Unit
 
 
 class OfficialFigure(SQLModel, table=True):
@@ -116,7 +116,9 @@ async def review_flags(tree: Rollup, *, threshold: float,
     pairs = await _last_two(tree, session=session)
     flags = []
     for window in sorted({(old.as_of, new.as_of) for old, new in pairs.values()}):
-        gains = await _gains(tree, *window, session=session)
+        wanted = {u for (u, _), (old, new) in pairs.items()
+                  if (old.as_of, new.as_of) == window}
+        gains = await _gains(tree, *window, wanted, session=session)
         for (unit_id, programme), (old, new) in sorted(pairs.items()):
             if (old.as_of, new.as_of) != window:
                 continue
@@ -143,10 +145,11 @@ async def _last_two(tree: Rollup, *,
     return pairs
 
 
-async def _gains(tree: Rollup, since: date, until: date, *,
+async def _gains(tree: Rollup, since: date, until: date, wanted: set[int], *,
                  session: AsyncSession) -> dict[int, list[int]]:
-    """Unit id → per programme, the entries dated after `since` up to `until` over the
-    unit's subtree (baselines left out)."""
+    """Unit id (of `wanted`) → per programme, the entries dated after `since` up to `until`
+    over the unit's subtree (baselines left out). Each row is added straight to the wanted
+    units on its way up, so a national run holds sums for those units only."""
     scope = _listed(tree.units)
     # a whole tree's window: ix_report_rollup in GROUP BY order (models.ledger.day_for_scans)
     day = Report.local_date if scope is not None else day_for_scans(
@@ -157,11 +160,19 @@ async def _gains(tree: Rollup, since: date, until: date, *,
     if scope is not None:
         stmt = stmt.where(Report.unit_id.in_(scope))
     sums: dict[int, list[int]] = {}
-    for unit_id, programme, count in await session.exec(stmt):
-        if programme in PROGRAMMES and unit_id in tree.units:
-            sums.setdefault(unit_id, [0] * len(PROGRAMMES))[PROGRAMMES.index(programme)] += \
-                int(count or 0)
-    _add_up(tree, sums, len(PROGRAMMES))
+    # a whole tree's rows off the event loop and in parts, not all held at once
+    rows = await session.stream(stmt, execution_options=OFF_LOOP if scope is None else {})
+    async for part in rows.partitions(20_000):
+        for unit_id, programme, count in part:
+            if programme not in PROGRAMMES:
+                continue
+            column, uid = PROGRAMMES.index(programme), unit_id
+            for _ in range(MAX_DEPTH + 1):  # the unit itself, then its ancestors in the tree
+                if uid not in tree.units:
+                    break
+                if uid in wanted:
+                    sums.setdefault(uid, [0] * len(PROGRAMMES))[column] += int(count or 0)
+                uid = tree.units[uid].parent_id
     return sums
 
 
