@@ -135,14 +135,15 @@ class Rules:
         """Per topic (in file order) its evidence, then the insurance and other-field words;
         each divided by one strong phrase (3 points) and capped, as the model's inputs.
         `normalised`: a question after normalise()."""
+        return self.read(normalised)[0]
+
+    def read(self, normalised: str) -> tuple[list[float], set[str]]:
+        """The features, and the topics the question names outright (at least one strong
+        phrase's worth), from one pass over its phrases."""
         pos, domain, penalty = self._evidence(normalised)
         topic = [min(max(pos.get(t, 0.0) + domain - penalty, 0.0), 9.0) for t in self.topics]
-        return [v / 3.0 for v in (*topic, domain, min(penalty, 9.0))]
-
-    def named(self, normalised: str) -> set[str]:
-        """The topics the question names outright: at least one strong phrase's worth."""
-        pos, _, _ = self._evidence(normalised)
-        return {t for t, v in pos.items() if t in self.topics and v >= self.weights["strong"]}
+        named = {t for t, v in pos.items() if t in self.topics and v >= self.weights["strong"]}
+        return [v / 3.0 for v in (*topic, domain, min(penalty, 9.0))], named
 
     def _evidence(self, normalised: str) -> tuple[dict[str, float], float, float]:
         toks = self.tokens(normalised)

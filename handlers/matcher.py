@@ -64,18 +64,20 @@ class Matcher:
                    {t: spec["title"] for t, spec in config["topics"].items()})
 
     def probabilities(self, text: str) -> dict[str, float]:
-        return self._probabilities(prepare(text))
+        prepared = prepare(text)
+        return self._probabilities(prepared, self.rules.features(prepared))
 
-    def _probabilities(self, prepared: str) -> dict[str, float]:
-        probs = self.model.probabilities(prepared, self.rules.features(prepared))
+    def _probabilities(self, prepared: str, features: list[float]) -> dict[str, float]:
+        probs = self.model.probabilities(prepared, features)
         return dict(zip(self.model.classes, probs.tolist()))
 
     def match(self, text: str) -> Match:
         prepared = prepare(text)
         if not _WORD.search(prepared):
             return NO_MATCH  # nothing but digits, punctuation or nothing at all
-        joined = self.rules.named(prepared) if _JOINED.search(prepared) else set()
-        return self.decide(self._probabilities(prepared), joined)
+        features, named = self.rules.read(prepared)
+        joined = named if _JOINED.search(prepared) else set()
+        return self.decide(self._probabilities(prepared, features), joined)
 
     def decide(self, probs: dict[str, float], named: set[str] = frozenset()) -> Match:
         """The answer for these probabilities; `named`: topics the question names outright
