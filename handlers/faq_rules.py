@@ -24,7 +24,10 @@ MAX_NGRAM = 4
 
 # Southern and Northern accented forms that would lose their meaning without diacritics.
 _ACCENTED = {"hông": "không", "hổng": "không", "hem": "không", "hôn": "không",
-             "khum": "không", "hok": "không", "nhiêu": "nhiêu"}
+             "khum": "không", "hok": "không", "nhiêu": "nhiêu",
+             # "đẻ" (give birth) folds to "de", the same as the everyday "để" (in order to): say
+             # "sinh đẻ" (childbirth), which keeps the "de" that unaccented questions type
+             "đẻ": "sinh đẻ"}
 # Short and Southern forms, on the unaccented text. A value may be several words.
 _SHORT = {
     "ko": "khong", "k": "khong", "kg": "khong", "kh": "khong", "khg": "khong", "hk": "khong",
@@ -50,15 +53,15 @@ _PHRASES = [(r"bao hiem xa hoi", "bhxh"), (r"bao hiem y te", "bhyt"), (r"bh xh",
             (r"the nao", "thenao"), (r"nhu the", "nhuthe")]
 _PHRASE_PATTERNS = [(re.compile(rf"\b{long}\b"), short) for long, short in _PHRASES]
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
+_WORD = re.compile(r"\w+")  # a word as typed, accents and all (punctuation is not part of it)
 
 
 def normalise(text: str) -> str:
     """'Vợ tui mới sanh, có được tiền gì hông?' → 'vo toi moi sinh co duoc tien gi khong'.
 
     Digit runs stay digits here (the FAQ log scrubs them separately)."""
-    text = unicodedata.normalize("NFC", text).lower()
-    words = [_ACCENTED.get(w, w) for w in re.split(r"\s+", text)]
-    text = fold(" ".join(words))
+    text = unicodedata.normalize("NFC", text).lower().replace("%", " phần trăm ")
+    text = fold(_WORD.sub(lambda m: _ACCENTED.get(m[0], m[0]), text))
     tokens: list[str] = []
     for tok in _TOKEN.findall(text):
         if tok == "hong" and tokens and tokens[-1] in ("bi", "lam", "da"):
