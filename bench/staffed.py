@@ -7,14 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Iterable
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.app import App, running_app
 from bot.config import Settings
 from bot.demo import load_demo
 from models.members import Member
 from models.units import unit_by_code
+from tests.database import empty_postgres
 
 
 @asynccontextmanager
@@ -26,7 +24,7 @@ async def staffed_demo(platform: str, user_ids: Iterable[str],
     with tempfile.TemporaryDirectory() as tmp:
         url = db.replace("postgresql://", "postgresql+asyncpg://", 1)
         if url:
-            await _empty_postgres(url)
+            await empty_postgres(url)
         settings = Settings.model_validate(
             {"database": {"url": url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"},
              # a benchmark is a flood by design: measure the work, not the rate limit
@@ -40,10 +38,3 @@ async def staffed_demo(platform: str, user_ids: Iterable[str],
                 await session.commit()
             yield app
 
-
-async def _empty_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()

@@ -8,8 +8,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import running_app
 from bot.config import Settings
@@ -18,6 +16,7 @@ from handlers.onboarding import create_invite
 from handlers.types import Incoming, Reply
 from models.members import Member
 from models.units import unit_by_code
+from tests.database import empty_postgres
 
 # 2026-11-25 09:00 in Ho Chi Minh City: a Wednesday.
 START = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
@@ -46,18 +45,11 @@ POSTGRES_URL = os.environ.get("HAMLETBOT_TEST_DATABASE_URL", "")
 SQLITE_DRIVER = os.environ.get("HAMLETBOT_TEST_SQLITE_DRIVER", "inline")
 
 
-async def _empty_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
 
 @pytest.fixture
 async def database_url(tmp_path: Path) -> str:
     if POSTGRES_URL:
-        await _empty_postgres(POSTGRES_URL)
+        await empty_postgres(POSTGRES_URL)
         return POSTGRES_URL
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
