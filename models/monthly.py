@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.completeness import Completeness, Deadline, completeness_over
 from models.leaderboard import Standing, rank
 from models.official import Key, Official, ReviewFlag, latest_official, review_flags
-from models.rollup import Figures, Rollup, UnitInfo, rollup
+from models.rollup import Figures, Progress, Rollup, UnitInfo, rollup
 from models.units import PROGRAMMES, Unit
 from models.weeks import Week
 
@@ -171,8 +171,10 @@ class MonthTree:
         now = rank(standings)
         before = {}
         if self.month.month > 1:
-            earlier = [Standing(s.unit, None, replace(s.figures, achieved=s.figures.achieved
-                                                      - s.figures.gain)) for s in now]
+            # rank() reads the achieved figure and the target only
+            earlier = [Standing(s.unit, None, Progress(s.figures.programme, s.figures.achieved
+                                                       - s.figures.gain, s.figures.target))
+                       for s in now]
             before = {s.unit.id: s.rank for s in rank(earlier)}
         return [Row(s.unit, self._figures(s.unit.id, s.figures, s.rank, before.get(s.unit.id)),
                     self.done[s.unit.id]) for s in now]
@@ -195,6 +197,7 @@ async def month_tree(roots: Unit | Iterable[Unit] | None, month: Month, as_of: d
     done = await completeness_over(tree, weeks, deadline=deadline, tz=tz, session=session)
     official = await latest_official(None if roots is None else list(tree.units), as_of,
                                      session=session)
-    flags = await review_flags(tree, threshold=review_threshold, session=session)
+    flags = await review_flags(tree, threshold=review_threshold, latest=official,
+                               session=session)
     return MonthTree(month, as_of, tree, done, weeks, official,
                      {(f.unit_id, f.programme): f for f in flags})

@@ -106,14 +106,15 @@ class ReviewFlag:
         return self.reported - self.official
 
 
-async def review_flags(tree: Rollup, *, threshold: float,
-                       session: AsyncSession) -> list[ReviewFlag]:
+async def review_flags(tree: Rollup, *, threshold: float, session: AsyncSession,
+                       latest: dict[Key, Official] | None = None) -> list[ReviewFlag]:
     """The units of `tree` whose reported gain since their previous snapshot differs from
     the official change by more than `threshold` × |official change| (any difference when
     the official figure did not change). Only the last two snapshots on or before the
     tree's day are compared; a baseline import is not a gain. Queries: two per distinct
-    day of the latest snapshots (BHXH's monthly data: usually one day)."""
-    pairs = await _last_two(tree, session=session)
+    day of the latest snapshots (BHXH's monthly data: usually one day); `latest`: the
+    tree's latest_official() as of its day, when read already."""
+    pairs = await _last_two(tree, latest, session=session)
     flags = []
     for window in sorted({(old.as_of, new.as_of) for old, new in pairs.values()}):
         wanted = {u for (u, _), (old, new) in pairs.items()
@@ -130,10 +131,11 @@ async def review_flags(tree: Rollup, *, threshold: float,
     return flags
 
 
-async def _last_two(tree: Rollup, *,
+async def _last_two(tree: Rollup, latest: dict[Key, Official] | None, *,
                     session: AsyncSession) -> dict[Key, tuple[Official, Official]]:
     """(unit, programme) → its previous and latest current snapshots, where it has two."""
-    latest = await latest_official(tree.units, tree.as_of, session=session)
+    if latest is None:
+        latest = await latest_official(tree.units, tree.as_of, session=session)
     by_day: dict[date, list[Key]] = {}
     for key, official in latest.items():
         by_day.setdefault(official.as_of, []).append(key)
