@@ -6,6 +6,9 @@
 - A failed send goes to the one delivery policy (bot/delivery.py: retry with back-off,
   unlink a gone chat, fail and tell the admins), as a failed live reply does. A
   retry-after also pauses the whole platform here: Telegram's flood control is per bot.
+- The limits (bot/limits.py) are kept on the monotonic clock. All chats of a pass wait at
+  once, a chat waiting out its own interval holds nothing, and at most `concurrency`
+  sends are in flight, so a slow chat or round trip does not idle the overall rate.
 """
 from __future__ import annotations
 
@@ -14,8 +17,6 @@ import logging
 import random
 import secrets
 import time
-from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
@@ -25,102 +26,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels import Channel, RetryableError
 from bot.config import SenderSettings
 from bot.delivery import DeliveryPolicy, reply_from_payload
+from bot.limits import LIMITS, Limiter, Limits
 from bot.metrics import Metrics
 from models.outbox import Due, claim, payload_if_pending, release, set_row
 
 log = logging.getLogger(__name__)
 
-SAFETY = 1.05  # stretch every limit window a little: our clock and the platform's differ
 BATCH = 5000  # row ids read per pass (payloads are read one at a time)
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_second: int  # messages per second, whole bot
-    chat_interval: float  # seconds between two messages to one chat
-    group_per_minute: int | None  # messages per minute to one group
-
-    def is_group(self, platform: str, chat_id: str) -> bool:
-        # Telegram group ids are negative (PLATFORMS.md B.9); Zalo does not say: assume any.
-        return self.group_per_minute is not None and (platform != "telegram"
-                                                      or chat_id.startswith("-"))
-
-
-# Telegram: bot FAQ (PLATFORMS.md [TGFAQ], PTB AIORateLimiter defaults). Zalo documents no
-# numbers (PLATFORMS.md A.6), so it gets a conservative third of Telegram's overall rate.
-LIMITS = {"telegram": Limits(30, 1.0, 20), "zalo": Limits(10, 1.0, 20),
-          "console": Limits(1000, 0.0, None)}
-
-
-class TokenBucket:
-    """`rate` tokens a second, at most `burst` saved up. Tokens are counted on the clock when
-    one is taken, so an event loop that wakes late finds at most `burst`, never a backlog."""
-
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, None
-
-    def _refill(self, now: float) -> None:
-        if self.stamp is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    def wait(self, now: float) -> float:
-        """Seconds until a token is there (0 when one is)."""
-        self._refill(now)
-        delay = (1 - self.tokens) / self.rate
-        return delay if delay > 1e-6 else 0.0  # below a clock tick: a rounding error
-
-    def take(self, now: float) -> None:
-        self._refill(now)
-        self.tokens -= 1
-
-
-class Limiter:
-    """Waits until one more message to `chat_id` keeps within the limits, then counts it.
-    `now` is a monotonic clock; every check is made again at the moment of sending."""
-
-    def __init__(self, limits: Limits, platform: str, now: Callable[[], float],
-                 sleep: Callable[[float], Awaitable[None]]) -> None:
-        self.limits, self.platform, self.now, self.sleep = limits, platform, now, sleep
-        self.bucket = TokenBucket(limits.per_second / SAFETY)
-        self.last: dict[str, float] = {}
-        self.groups: dict[str, deque[float]] = {}
-        self.paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self.now() + seconds)
-
-    def wait(self, chat_id: str, now: float) -> float:
-        lim = self.limits
-        waits = [self.paused_until - now, self.bucket.wait(now)]
-        if chat_id in self.last:
-            waits.append(self.last[chat_id] + lim.chat_interval * SAFETY - now)
-        group = self.groups.get(chat_id)
-        if group is not None:
-            while group and group[0] <= now - 60 * SAFETY:
-                group.popleft()
-            if len(group) >= lim.group_per_minute:
-                waits.append(group[0] + 60 * SAFETY - now)
-        return max(waits)
-
-    def done(self, chat_id: str) -> None:
-        """The send returned: the platform saw it no later than now, so a chat's interval
-        counts from here (latency must not let two messages arrive closer than allowed)."""
-        self.last[chat_id] = self.now()
-
-    async def acquire(self, chat_id: str) -> None:
-        while (delay := self.wait(chat_id, self.now())) > 0:
-            await self.sleep(delay)
-        now = self.now()  # no await between this check and the send
-        self.bucket.take(now)
-        self.last[chat_id] = now
-        if self.limits.is_group(self.platform, chat_id):
-            self.groups.setdefault(chat_id, deque()).append(now)
-        if len(self.last) > 50_000:  # forget chats that are past their interval
-            self.last = {c: t for c, t in self.last.items()
-                         if t > now - self.limits.chat_interval * SAFETY}
-            self.groups = {c: g for c, g in self.groups.items() if g and g[-1] > now - 60 * SAFETY}
 
 
 class Sender:
@@ -172,17 +84,24 @@ class Sender:
                                 now=self.clock(), lease=self.lease, limit=BATCH,
                                 session=session)
             await session.commit()
-        slots = asyncio.Semaphore(self.concurrency)
+        limiter, slots = self.limiters[platform], asyncio.Semaphore(self.concurrency)
 
         async def one_chat(queue: list[Due]) -> int:
-            async with slots:
-                for tried, row in enumerate(queue, 1):
-                    if not await self._deliver(platform, row):
-                        await self._release(queue[tried:])
-                        return tried
-                return len(queue)
+            for tried, row in enumerate(queue, 1):
+                await limiter.ready(row.chat_id)  # a chat waiting its turn holds no slot
+                async with slots:
+                    sent = await self._deliver(platform, row)
+                if not sent:
+                    await self._release(queue[tried:])
+                    return tried
+            return len(queue)
 
-        return sum(await asyncio.gather(*(one_chat(q) for q in chats.values())))
+        tasks = [asyncio.ensure_future(one_chat(q)) for q in chats.values()]
+        try:
+            return sum(await asyncio.gather(*tasks))
+        finally:  # one chat's error ends the pass: the others stop too, as in a crash
+            for task in tasks:
+                task.cancel()
 
     async def _release(self, rows: list[Due]) -> None:
         """Rows of a chat left untried after an earlier one failed: free them now."""
@@ -201,8 +120,8 @@ class Sender:
         await limiter.acquire(row.chat_id)
         try:
             with self.metrics.send_seconds.labels(platform).time():
-                await asyncio.wait_for(self.channels[platform].send(
-                    row.chat_id, reply_from_payload(payload)), self.settings.send_timeout_seconds)
+                async with asyncio.timeout(self.settings.send_timeout_seconds):  # no extra task
+                    await self.channels[platform].send(row.chat_id, reply_from_payload(payload))
         except Exception as exc:  # classified or not (timeouts, network), the policy decides
             if isinstance(exc, RetryableError):  # the platform saw it, and may ask for a pause
                 limiter.done(row.chat_id)
