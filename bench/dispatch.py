@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
-from staffed import staffed_demo
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.staffed uses tests/
 
-from handlers.types import Incoming
+from bench.staffed import staffed_demo  # noqa: E402
+from handlers.types import Incoming  # noqa: E402
 
 
 async def main(messages: int, staff: int, db: str, concurrency: int) -> None:
