@@ -28,7 +28,7 @@ from handlers.registry import BY_NAME, EDITED_OTHER, EVENTS, FREE_TEXT
 from handlers.text import clean, display_name
 from handlers.types import Choice, Incoming, Reply
 from models.base import as_utc
-from models.members import chat_link, member_and_unit
+from models.members import Member, chat_link, sender_and_answer
 from models.processed import (PendingChoice, choice_holder, pending_choice, processed, record,
                               take_choice)
 from models.units import Unit
@@ -122,11 +122,12 @@ class Dispatcher:
 
     async def _handle_once(self, msg: Incoming) -> list[Reply]:
         async with self.sessions() as session:
-            done = await processed(msg.key, session=session)
+            member, home, done = await sender_and_answer(msg.key, msg.platform, msg.user_id,
+                                                         session=session)
             if done is not None:
                 self.metrics.messages.labels("", "duplicate").inc()
                 return _decode(done)
-            ctx = await self._context(msg, session)
+            ctx = await self._context(msg, member, home, session)
             # Sent and stored: an answer never shows a phone or ID number the sender typed.
             replies = mask_echoes(await self._route(msg, ctx), msg.text)
             replies = await self._offer_choices(msg, replies, session)
@@ -136,8 +137,8 @@ class Dispatcher:
                                      "answered" if replies else "silent").inc()
         return replies
 
-    async def _context(self, msg: Incoming, session: AsyncSession) -> Context:
-        member, home = await member_and_unit(msg.platform, msg.user_id, session=session)
+    async def _context(self, msg: Incoming, member: Member | None, home: Unit | None,
+                       session: AsyncSession) -> Context:
         unit = None
         if msg.chat_kind == "group":
             link = await chat_link(msg.platform, msg.chat_id, session=session)

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import UtcField, utcnow
+from models.processed import answer_of_key, processed
 from models.units import Unit
 
 ROLES = ("staff", "coordinator", "admin")
@@ -57,17 +58,22 @@ async def member_of(platform: str, user_id: str, *, session: AsyncSession) -> Me
         Member.platform == platform, Member.user_id == user_id))).first()
 
 
-_MEMBER_AND_UNIT = select(Member, Unit).join(Unit, Unit.id == Member.unit_id).where(
+# The member, their unit and the answer stored with the message's key (None: not handled
+# yet), in one round-trip: every message reads them, so the statement is built once.
+_SENDER = select(Member, Unit, answer_of_key().scalar_subquery()).join(
+    Unit, Unit.id == Member.unit_id).where(
     Member.platform == bindparam("platform"), Member.user_id == bindparam("user_id"))
 
 
-async def member_and_unit(platform: str, user_id: str,
-                          *, session: AsyncSession) -> tuple[Member | None, Unit | None]:
-    """The member and their unit in one round-trip (this runs for every message, so the
-    statement is built once)."""
-    row = (await session.exec(_MEMBER_AND_UNIT, params={"platform": platform,
-                                                         "user_id": user_id})).first()
-    return (row[0], row[1]) if row else (None, None)
+async def sender_and_answer(key: str, platform: str, user_id: str, *, session: AsyncSession
+                            ) -> tuple[Member | None, Unit | None, list | None]:
+    """The sender (member and unit, None for a stranger) and the answer stored with the
+    message's key; a stranger's answer takes a second statement."""
+    row = (await session.exec(_SENDER, params={"key": key, "platform": platform,
+                                                "user_id": user_id})).first()
+    if row is None:
+        return None, None, await processed(key, session=session)
+    return row[0], row[1], row[2]
 
 
 async def chat_link(platform: str, chat_id: str, *, session: AsyncSession) -> ChatLink | None:

@@ -32,10 +32,15 @@ class PendingChoice(SQLModel, table=True):
     expires_at: datetime = UtcField()
 
 
+def answer_of_key():
+    """The answer stored with the bound parameter `key` (a select of one column)."""
+    return select(ProcessedMessage.__table__.c.replies).where(
+        ProcessedMessage.__table__.c.key == bindparam("key"))
+
+
 # Every message reads and writes its key: Core statements built once, on the session's
 # connection (no ORM object, no statement built per message).
-_ANSWER = select(ProcessedMessage.__table__.c.replies).where(
-    ProcessedMessage.__table__.c.key == bindparam("key"))
+_ANSWER = answer_of_key()
 _RECORD = insert(ProcessedMessage.__table__)
 
 
