@@ -1,8 +1,10 @@
 """Rendering: jinja2 over templates/, with Vietnamese number and date filters from Babel."""
 from __future__ import annotations
 
+import math
 import os
 from datetime import date
+from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable
@@ -18,6 +20,10 @@ TEMPLATES_DIR = Path(str(files("hamletbot.templates")))  # templates/, installed
 
 _GROUP = LOCALE.number_symbols["latn"]["group"]  # "."
 _MINUS = LOCALE.number_symbols["latn"]["minusSign"]
+_DECIMAL = LOCALE.number_symbols["latn"]["decimal"]  # ","
+_PERCENT_SIGN = LOCALE.number_symbols["latn"]["percentSign"]
+_PERCENT = "#,##0.00%"
+_HUNDREDTH = Decimal("0.01")
 
 
 def num(value: int | float) -> str:
@@ -30,10 +36,16 @@ def num(value: int | float) -> str:
 
 
 def pct(ratio: float | None) -> str:
-    """0.8052 → '80,52%'; None (no target) → '–'."""
+    """0.8052 → '80,52%'; None (no target) → '–'. A ratio of zero or more (every report's
+    answer has two) takes Babel's steps without its general path: the number's decimal text
+    times 100, rounded half-even to hundredths, grouped."""
     if ratio is None:
         return "–"
-    return format_percent(ratio, format="#,##0.00%", locale=LOCALE)
+    if (type(ratio) not in (int, float) or not 0 <= ratio < math.inf
+            or math.copysign(1, ratio) < 0):  # -0.0 prints as '-0,00%'
+        return format_percent(ratio, format=_PERCENT, locale=LOCALE)
+    whole, _, hundredths = f"{Decimal(str(ratio)).scaleb(2).quantize(_HUNDREDTH):f}".partition(".")
+    return f"{num(int(whole))}{_DECIMAL}{hundredths}{_PERCENT_SIGN}"
 
 
 def vnd(value: int | float) -> str:

@@ -216,14 +216,18 @@ def _load_statement(scoped: bool, sqlite: bool):
 
 
 @cache
-def _short_statement():
+def _short_statement(single: bool):
     """A hamlet's or a commune's sums (every report's answer runs it for its hamlet): the
     year's plain sum and the recent windows as two index range scans, instead of one pass
-    that evaluates three cases for every entry of the year. The programmes are named so that
-    the index seeks by date."""
-    scope = (Report.unit_id.in_(bindparam("units", expanding=True)),
-             Report.programme.in_(PROGRAMMES), Report.local_date <= bindparam("as_of"))
+    that evaluates three cases for every entry of the year. The programmes are named (in
+    the SQL text) so that the index seeks by date; one unit is `:unit`, not an expanding
+    list, so the statement's text is compiled once."""
+    def of(column):
+        return column == bindparam("unit") if single else column.in_(
+            bindparam("units", expanding=True))
     zero = literal_column("0")
+    scope = (of(Report.unit_id), Report.local_date <= bindparam("as_of"),
+             Report.programme.in_([literal_column(f"'{p}'") for p in PROGRAMMES]))
     year = (select(literal("sums"), Report.unit_id, Report.programme, func.sum(Report.count),
                    zero, zero)
             .where(*scope, Report.local_date >= bindparam("jan1")))
@@ -231,9 +235,7 @@ def _short_statement():
                      _since("gain_from"), _since("pace_from"))
               .where(*scope, Report.local_date >= bindparam("recent"), Report.kind != "baseline"))
     targets = select(literal("target"), Target.unit_id, Target.programme, Target.value,
-                     zero, zero).where(
-        Target.year == bindparam("year"),
-        Target.unit_id.in_(bindparam("target_units", expanding=True)))
+                     zero, zero).where(Target.year == bindparam("year"), of(Target.unit_id))
     return union_all(*(s.group_by(Report.unit_id, Report.programme) for s in (year, recent)),
                      targets)
 
@@ -247,10 +249,11 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
     params = {"jan1": jan1, "gain_from": gain_from, "pace_from": pace_from,
               "year": result.year, "start": min(jan1, pace_from), "as_of": as_of}
     if scope is not None:
-        params.update(units=scope, target_units=scope, recent=min(gain_from, pace_from))
+        params.update(units=scope, target_units=scope, unit=scope[0] if scope else None,
+                      recent=min(gain_from, pace_from))
     if not _long(scope):  # a hamlet's or a commune's: a few rows, on the session's connection
         conn = await session.connection()
-        _add(result, (await conn.execute(_short_statement(), params)).all())
+        _add(result, (await conn.execute(_short_statement(len(scope) == 1), params)).all())
         return
     stmt = _load_statement(scope is not None, session.bind.dialect.name == "sqlite")
     rows = await session.stream(stmt, params, execution_options=OFF_LOOP)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from hypothesis import given, strategies as st
 
 from bot.render import LOCALE, TEMPLATES_DIR, make_environment, make_renderer, num, pct, vnd
@@ -88,6 +88,12 @@ def test_num(value, expected):
 @given(st.one_of(st.integers(-10**15, 10**15), st.floats(-1e9, 1e9, allow_nan=False)))
 def test_num_prints_what_babel_prints(value):
     assert num(value) == format_decimal(value, locale=LOCALE)
+
+
+@given(st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.integers(-10**9, 10**9),
+                 st.fractions(0, 10**4).map(float), st.sampled_from([0.00005, 0.125, 0.999995])))
+def test_pct_prints_what_babel_prints(ratio):
+    assert pct(ratio) == format_percent(ratio, format="#,##0.00%", locale=LOCALE)
 
 
 def test_templates_are_not_checked_for_changes_outside_dev():
