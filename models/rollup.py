@@ -170,9 +170,14 @@ async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *, session: A
     return result
 
 
+@cache
+def _unit_columns():
+    return select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.population,
+                  Unit.coverage_target_pct)
+
+
 async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int, UnitInfo]:
-    columns = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.population,
-                     Unit.coverage_target_pct)
+    columns = _unit_columns()  # built once: a hamlet's roll-up (every report) needs no query
     if roots is None or any(u.kind == "city" for u in roots):
         columns = columns.execution_options(**OFF_LOOP)
     if roots is None:
