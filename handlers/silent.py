@@ -4,7 +4,7 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.types import Incoming, Reply
 from models.completeness import completeness, not_reported
-from models.rollup import _units
+from models.rollup import subtree_units
 from models.weeks import Week
 
 LISTED = 40  # hamlets named in one answer; the rest are counted
@@ -12,7 +12,7 @@ LISTED = 40  # hamlets named in one answer; the rest are counted
 
 async def not_reported_list(msg: Incoming, ctx: Context) -> list[Reply]:
     unit, week = ctx.unit, Week.containing(ctx.local_now.date())
-    units = await _units([unit], session=ctx.session)
+    units = await subtree_units([unit], session=ctx.session)
     total = (await completeness(units, week, deadline=ctx.rules.deadline, tz=ctx.tz,
                                session=ctx.session))[unit.id]
     silent = await not_reported(units, week, session=ctx.session)

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.base import OFF_LOOP, as_utc
 from models.ledger import Report, day_for_scans
 from models.members import Member
-from models.rollup import Rollup, UnitInfo, _units
+from models.rollup import Rollup, UnitInfo, subtree_units
 from models.units import Unit
 from models.weeks import Week
 
@@ -108,7 +108,7 @@ async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit]
     if isinstance(units, Rollup):
         units = units.units
     elif not isinstance(units, dict):
-        units = await _units(None if units is None else list(units), session=session)
+        units = await subtree_units(None if units is None else list(units), session=session)
     hamlets = [u.id for u in units.values() if u.kind == "hamlet"]
     if not weeks:
         return {uid: Completeness() for uid in units}

@@ -29,8 +29,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.completeness import Completeness, Deadline, completeness_over
 from models.leaderboard import Standing, rank
-from models.official import Key, Official, ReviewFlag, latest_official, review_flags
-from models.rollup import Figures, Progress, Rollup, UnitInfo, rollup
+from models.official import (Key, Official, ReviewFlag, last_two, latest_official,
+                             review_flags, review_window)
+from models.rollup import Figures, Progress, Rollup, UnitInfo, rollup, subtree_units
 from models.units import PROGRAMMES, Unit
 from models.weeks import Week
 
@@ -191,13 +192,18 @@ async def month_tree(roots: Unit | Iterable[Unit] | None, month: Month, as_of: d
     """The month's figures (up to `as_of` when the month is not over) of the subtrees of
     `roots` (None: every unit); `review_threshold`: official.review_threshold."""
     as_of = min(as_of, month.end)
+    if roots is not None:
+        roots = [roots] if isinstance(roots, Unit) else list(roots)
+    units = None if roots is None else await subtree_units(roots, session=session)
+    official = await latest_official(units, as_of, session=session)
+    pairs = await last_two(official, session=session)
+    # one pass over the ledger: the month, the year and the review flags' window
     tree = await rollup(roots, as_of, session=session, gain_from=month.start,
-                        pace_from=date(month.year, 1, 1))
+                        pace_from=date(month.year, 1, 1), window=review_window(pairs),
+                        units=units)
     weeks = month.weeks(as_of)
     done = await completeness_over(tree, weeks, deadline=deadline, tz=tz, session=session)
-    official = await latest_official(None if roots is None else list(tree.units), as_of,
-                                     session=session)
-    flags = await review_flags(tree, threshold=review_threshold, latest=official,
+    flags = await review_flags(tree, threshold=review_threshold, pairs=pairs,
                                session=session)
     return MonthTree(month, as_of, tree, done, weeks, official,
                      {(f.unit_id, f.programme): f for f in flags})

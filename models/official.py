@@ -11,10 +11,13 @@ audit; queries read only current snapshots.
   set of units (or all) in one query on `ix_officialfigure_latest`.
 - `review_flags`: units whose reported gain between their last two snapshots differs from
   the official change by more than a share of it (`official.review_threshold`), from the
-  same seeks.
+  same seeks (`last_two`). The gains come from the roll-up when it summed that window
+  (`review_window`: the monthly report's, in its one pass over the ledger), else from a
+  query of their own.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -74,13 +77,16 @@ async def latest_official(unit_ids: Iterable[int] | None, as_of: date, *,
     units given (None: every unit); units without one are absent.
 
     One query: per unit and programme, a seek down ix_officialfigure_latest for the newest
-    snapshot, so the cost follows the units asked for, not the snapshots stored."""
+    snapshot, so the cost follows the units asked for, not the snapshots stored; past
+    WHOLE_TREE units, the units that have a snapshot (BHXH's provinces and communes, not
+    the 100,000 hamlets)."""
     wanted = None if unit_ids is None else set(unit_ids)
     listed = _listed(wanted)
-    units = select(Unit.id) if listed is None else select(Unit.id).where(Unit.id.in_(listed))
-    o, newest = OfficialFigure, aliased(OfficialFigure)
-    picks = [units.add_columns(select(newest.id).where(
-        newest.unit_id == Unit.id, newest.programme == programme,
+    o, newest, holder = OfficialFigure, aliased(OfficialFigure), aliased(OfficialFigure)
+    units = (select(holder.unit_id.label("id")).distinct() if listed is None
+             else select(Unit.id.label("id")).where(Unit.id.in_(listed))).subquery()
+    picks = [select(units.c.id, select(newest.id).where(
+        newest.unit_id == units.c.id, newest.programme == programme,
         newest.superseded_at.is_(None), newest.as_of <= as_of)
         .order_by(newest.as_of.desc()).limit(1).scalar_subquery()).subquery()
         for programme in PROGRAMMES]
@@ -106,20 +112,27 @@ class ReviewFlag:
         return self.reported - self.official
 
 
+Pairs = dict[Key, tuple[Official, Official]]  # the previous and the latest snapshot
+
+
 async def review_flags(tree: Rollup, *, threshold: float, session: AsyncSession,
-                       latest: dict[Key, Official] | None = None) -> list[ReviewFlag]:
+                       pairs: Pairs | None = None) -> list[ReviewFlag]:
     """The units of `tree` whose reported gain since their previous snapshot differs from
     the official change by more than `threshold` × |official change| (any difference when
     the official figure did not change). Only the last two snapshots on or before the
-    tree's day are compared; a baseline import is not a gain. Queries: two per distinct
-    day of the latest snapshots (BHXH's monthly data: usually one day); `latest`: the
-    tree's latest_official() as of its day, when read already."""
-    pairs = await _last_two(tree, latest, session=session)
+    tree's day are compared (`pairs`: last_two() of the tree's units as of its day, when
+    read already); a baseline import is not a gain. Queries: two per distinct day of the
+    latest snapshots (BHXH's monthly data: usually one day), and one per pair of days
+    whose gains the tree has not summed (its `window`)."""
+    if pairs is None:
+        pairs = await last_two(await latest_official(tree.units, tree.as_of, session=session),
+                               session=session)
     flags = []
     for window in sorted({(old.as_of, new.as_of) for old, new in pairs.values()}):
         wanted = {u for (u, _), (old, new) in pairs.items()
                   if (old.as_of, new.as_of) == window}
-        gains = await _gains(tree, *window, wanted, session=session)
+        gains = ({u: tree.window_gains(u) for u in wanted} if window == tree.window
+                 else await _gains(tree, *window, wanted, session=session))
         for (unit_id, programme), (old, new) in sorted(pairs.items()):
             if (old.as_of, new.as_of) != window:
                 continue
@@ -131,11 +144,9 @@ async def review_flags(tree: Rollup, *, threshold: float, session: AsyncSession,
     return flags
 
 
-async def _last_two(tree: Rollup, latest: dict[Key, Official] | None, *,
-                    session: AsyncSession) -> dict[Key, tuple[Official, Official]]:
-    """(unit, programme) → its previous and latest current snapshots, where it has two."""
-    if latest is None:
-        latest = await latest_official(tree.units, tree.as_of, session=session)
+async def last_two(latest: dict[Key, Official], *, session: AsyncSession) -> Pairs:
+    """(unit, programme) → its previous and latest current snapshots, where it has two;
+    `latest`: latest_official() of the units as of a day."""
     by_day: dict[date, list[Key]] = {}
     for key, official in latest.items():
         by_day.setdefault(official.as_of, []).append(key)
@@ -145,6 +156,13 @@ async def _last_two(tree: Rollup, latest: dict[Key, Official] | None, *,
                                        session=session)
         pairs.update((k, (before[k], latest[k])) for k in keys if k in before)
     return pairs
+
+
+def review_window(pairs: Pairs) -> tuple[date, date] | None:
+    """The pair of snapshot days most units compare (BHXH's monthly data: the only one),
+    for the roll-up to sum in its pass (rollup(window=…)); None without pairs."""
+    days = Counter((old.as_of, new.as_of) for old, new in pairs.values())
+    return days.most_common(1)[0][0] if days else None
 
 
 async def _gains(tree: Rollup, since: date, until: date, wanted: set[int], *,

@@ -17,7 +17,9 @@ memory. Per unit and programme, as of a day and for that day's year:
   population) stands in for a health insurance target where it has none (own or summed).
 
 The monthly report moves the two windows (`gain_from`, `pace_from`): gain is then the
-month's, last4 the gains since 1 January (models/monthly.py).
+month's, last4 the gains since 1 January (models/monthly.py); it also asks for one more
+window (`window`: the gains between two BHXH snapshots, for the review flags of
+models/official.py), summed in the same pass over the ledger.
 """
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ from models.units import PROGRAMMES, Target, Unit
 from models.weeks import Week
 
 _DEPTH = {"city": 0, "commune": 1, "hamlet": 2}
-_WIDTH = 3 * len(PROGRAMMES)  # achieved, gain, last4 per programme
+_COLUMNS = 4  # per programme: achieved, gain, last4, and the gains in `window`
+_WIDTH = _COLUMNS * len(PROGRAMMES)
 LONG_SCOPE = 500  # units: a commune has tens, a city thousands
 COVERAGE = "bhyt"  # the programme spoken of as coverage of the population
 
@@ -114,6 +117,7 @@ class Rollup:
     as_of: date
     units: dict[int, UnitInfo]
     children: dict[int, list[int]] = field(default_factory=dict)  # by name
+    window: tuple[date, date] | None = None  # (after, until]: see window_gains
     _sums: dict[int, list[int]] = field(default_factory=dict, repr=False)
     _targets: dict[int, list[int | None]] = field(default_factory=dict, repr=False)
     _population: dict[int, int] = field(default_factory=dict, repr=False)
@@ -134,8 +138,8 @@ class Rollup:
         sums = self._sums.get(unit_id) or [0] * _WIDTH
         targets = self._targets.get(unit_id) or [None] * len(PROGRAMMES)
         days_left = self._days_left
-        found = {p: Figures(p, sums[3 * i], targets[i], sums[3 * i + 1], sums[3 * i + 2],
-                            days_left) for i, p in enumerate(PROGRAMMES)}
+        found = {p: Figures(p, sums[_COLUMNS * i], targets[i], sums[_COLUMNS * i + 1],
+                            sums[_COLUMNS * i + 2], days_left) for i, p in enumerate(PROGRAMMES)}
         population = self._population.get(unit_id)
         if population:
             hi, pct = found[COVERAGE], self.units[unit_id].coverage_target_pct
@@ -149,15 +153,27 @@ class Rollup:
         """The unit's figures in PROGRAMMES order."""
         return list(self.figures(unit_id).values())
 
+    def window_gains(self, unit_id: int) -> list[int]:
+        """Per programme (PROGRAMMES order), the entries dated after `window`'s first day
+        up to its second, over the unit's subtree (baselines left out); zeros without a
+        window."""
+        return (self._sums.get(unit_id) or [0] * _WIDTH)[_COLUMNS - 1::_COLUMNS]
+
 
 async def rollup(roots: Unit | Iterable[Unit] | None, as_of: date, *, session: AsyncSession,
-                 gain_from: date | None = None, pace_from: date | None = None) -> Rollup:
+                 gain_from: date | None = None, pace_from: date | None = None,
+                 window: tuple[date, date] | None = None,
+                 units: dict[int, UnitInfo] | None = None) -> Rollup:
     """The figures of every unit (roots=None) or of the subtrees of `roots`, as of `as_of`;
     `gain_from`, `pace_from`: the first days of the gain and last4 windows instead of the
-    week's Monday (or 1 January) and 27 days before `as_of`."""
+    week's Monday (or 1 January) and 27 days before `as_of`; `window`: (after, until], until
+    no later than `as_of`, for Rollup.window_gains; `units`: the subtrees' units when read
+    already (subtree_units)."""
     if roots is not None:
         roots = [roots] if isinstance(roots, Unit) else list(roots)
-    result = Rollup(as_of, await _units(roots, session=session))
+    if units is None:
+        units = await subtree_units(roots, session=session)
+    result = Rollup(as_of, units, window=window)
     units = result.units
     for info in units.values():
         if info.parent_id in units:
@@ -176,7 +192,9 @@ def _unit_columns():
                   Unit.coverage_target_pct)
 
 
-async def _units(roots: list[Unit] | None, *, session: AsyncSession) -> dict[int, UnitInfo]:
+async def subtree_units(roots: list[Unit] | None, *,
+                        session: AsyncSession) -> dict[int, UnitInfo]:
+    """The units of the subtrees of `roots` (None: every unit), by id."""
     columns = _unit_columns()  # built once: a hamlet's roll-up (every report) needs no query
     if roots is None or any(u.kind == "city" for u in roots):
         columns = columns.execution_options(**OFF_LOOP)
@@ -199,15 +217,20 @@ def _since(day: str, *more) -> object:
 
 
 @cache
-def _load_statement(scoped: bool, sqlite: bool):
-    """The GROUP BY over the ledger with the targets in one pass (a city's or the nation's),
-    built once per kind; days, year and units are bound parameters."""
+def _load_statement(scoped: bool, sqlite: bool, windowed: bool):
+    """The GROUP BY over the ledger with the targets in one pass (a city's or the nation's,
+    or any scope with a `window`), built once per kind; days, year and units are bound
+    parameters."""
     not_baseline = Report.kind != "baseline"
-    sums = (select(literal("sums"), Report.unit_id, Report.programme, _since("jan1"),
-                   _since("gain_from", not_baseline), _since("pace_from", not_baseline))
+    sums = [_since("jan1"), _since("gain_from", not_baseline), _since("pace_from", not_baseline)]
+    if windowed:
+        sums.append(func.sum(case((and_(Report.local_date > bindparam("after"),
+                                        Report.local_date <= bindparam("until"), not_baseline),
+                                   Report.count), else_=0)))
+    sums = (select(literal("sums"), Report.unit_id, Report.programme, *sums)
             .group_by(Report.unit_id, Report.programme))
     targets = select(literal("target"), Target.unit_id, Target.programme, Target.value,
-                     literal_column("0"), literal_column("0")).where(
+                     *[literal_column("0")] * (len(sums.selected_columns) - 4)).where(
         Target.year == bindparam("year"))
     if scoped:
         sums = sums.where(Report.unit_id.in_(bindparam("units", expanding=True)))
@@ -253,14 +276,21 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
     pace_from = pace_from or as_of - timedelta(days=27)
     params = {"jan1": jan1, "gain_from": gain_from, "pace_from": pace_from,
               "year": result.year, "start": min(jan1, pace_from), "as_of": as_of}
+    if result.window:
+        after, until = result.window
+        params.update(after=after, until=until,
+                      start=min(params["start"], after + timedelta(days=1)))
     if scope is not None:
         params.update(units=scope, target_units=scope, unit=scope[0] if scope else None,
                       recent=min(gain_from, pace_from))
+    sqlite, windowed = session.bind.dialect.name == "sqlite", result.window is not None
     if not _long(scope):  # a hamlet's or a commune's: a few rows, on the session's connection
+        stmt = (_load_statement(True, sqlite, True) if windowed
+                else _short_statement(len(scope) == 1))
         conn = await session.connection()
-        _add(result, (await conn.execute(_short_statement(len(scope) == 1), params)).all())
+        _add(result, (await conn.execute(stmt, params)).all())
         return
-    stmt = _load_statement(scope is not None, session.bind.dialect.name == "sqlite")
+    stmt = _load_statement(scope is not None, sqlite, windowed)
     rows = await session.stream(stmt, params, execution_options=OFF_LOOP)
     async for part in rows.partitions(20_000):  # a national run must not hold every row
         _add(result, part)
@@ -275,17 +305,16 @@ def _long(scope: list[int] | None) -> dict:
 def _add(result: Rollup, rows: list) -> None:
     index = {p: i for i, p in enumerate(PROGRAMMES)}
     units, sums, targets = result.units, result._sums, result._targets
-    for kind, unit_id, programme, achieved, gain, last4 in rows:
+    for kind, unit_id, programme, *values in rows:  # achieved, gain, last4 (, window)
         i = index.get(programme)
         if i is None or unit_id not in units:
             continue
         if kind == "target":
-            targets.setdefault(unit_id, [None] * len(PROGRAMMES))[i] = int(achieved)
+            targets.setdefault(unit_id, [None] * len(PROGRAMMES))[i] = int(values[0])
             continue
         row = sums.get(unit_id) or sums.setdefault(unit_id, [0] * _WIDTH)
-        row[3 * i] += int(achieved or 0)
-        row[3 * i + 1] += int(gain or 0)
-        row[3 * i + 2] += int(last4 or 0)
+        for column, value in enumerate(values, _COLUMNS * i):
+            row[column] += int(value or 0)
 
 
 async def monthly_gains(result: Rollup, *,

@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.cli import cli
 from bot.importer import ImportFailed, import_file
 from models.ledger import Report
-from models.official import Official, OfficialFigure, latest_official, review_flags
+from models.official import (Official, OfficialFigure, last_two, latest_official, review_flags,
+                             review_window)
 from models.rollup import rollup
 from models.units import Unit, unit_by_code
 
@@ -143,6 +144,35 @@ async def test_review_flags_across_a_year_end_and_an_unchanged_count(demo, tmp_p
         flags = await review_flags(tree, threshold=0.2, session=session)
     [om] = await ids(demo, "OM")
     assert [(f.unit_id, f.reported, f.official) for f in flags] == [(om, 1, 0)]
+
+
+async def test_review_flags_from_the_rollups_window_equal_their_own_query(demo, tmp_path):
+    # Two pairs of snapshot days: the commoner one is summed in the roll-up's pass, the
+    # other read by a query of its own; one window starts in the year before.
+    await official(demo, tmp_path, "LM,bhxh_tn,2026-11-30,1000\nLM,bhxh_tn,2027-01-31,1000\n"
+                                   "LM,bhyt,2026-11-30,50\nLM,bhyt,2027-01-31,80\n"
+                                   "OM,bhyt,2026-12-31,500\nOM,bhyt,2027-01-31,400\n")
+    await add_reports(demo, "LM-KV1", "bhxh_tn", (date(2026, 11, 30), 50, "report"),
+                      (date(2026, 12, 1), 7, "report"), (date(2027, 1, 31), 5, "report"),
+                      (date(2027, 1, 5), 300, "baseline"))
+    await add_reports(demo, "LM-KV2", "bhyt", (date(2026, 12, 20), 9, "report"))
+    await add_reports(demo, "OM-TH", "bhyt", (date(2026, 12, 31), 4, "report"),
+                      (date(2027, 1, 2), 3, "report"))
+    async with demo.sessions() as session:
+        city = await unit_by_code("CT", session=session)
+        day = date(2027, 2, 1)
+        alone = await rollup(city, day, session=session)
+        pairs = await last_two(await latest_official(alone.units, day, session=session),
+                               session=session)
+        window = review_window(pairs)
+        assert window == (date(2026, 11, 30), date(2027, 1, 31))
+        both = await rollup(city, day, session=session, window=window)
+        assert all(both.figures(u) == alone.figures(u) for u in alone.units)
+        flags = await review_flags(both, threshold=0.2, pairs=pairs, session=session)
+        assert flags == await review_flags(alone, threshold=0.2, session=session)
+    lm, om = await ids(demo, "LM", "OM")
+    assert [(f.unit_id, f.programme, f.reported, f.official) for f in flags] == [
+        (lm, "bhxh_tn", 12, 0), (lm, "bhyt", 9, 30), (om, "bhyt", 3, -100)]
 
 
 def test_cli_official_import_with_who_and_template(tmp_path, monkeypatch):
