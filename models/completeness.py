@@ -89,7 +89,7 @@ async def staffed_hamlets(scope: list[int] | None, *, session: AsyncSession) -> 
             .where(Member.active, Member.role == "staff", Unit.kind == "hamlet"))
     if scope is not None:
         stmt = stmt.where(col(Member.unit_id).in_(scope))
-    return set(await session.exec(stmt))
+    return set((await (await session.connection()).execute(stmt)).scalars())
 
 
 async def completeness(units: Rollup | dict[int, UnitInfo] | Iterable[Unit] | None, week: Week,
@@ -119,21 +119,21 @@ async def completeness_over(units: Rollup | dict[int, UnitInfo] | Iterable[Unit]
         day, unit = Report.local_date, Report.unit_id + 0
     else:  # a few units' own entries (models.ledger.day_for_scans)
         day, unit = day_for_scans(session.bind.dialect.name == "sqlite"), Report.unit_id
-    flags = []  # per week: reported, and reported by its deadline (stored in UTC)
-    for week in weeks:
+    reported, on_time = 0, 0  # per week: reported, and by its deadline (stored in UTC),
+    for week in weeks:  # summed over the weeks in SQL
         in_week = and_(day >= week.start, day <= week.end)
         due = deadline.of(week, tz).astimezone(timezone.utc)
-        flags += [func.max(case((in_week, 1), else_=0)),
-                  func.max(case((and_(in_week, Report.created_at <= due), 1), else_=0))]
-    stmt = live_reports(unit, *flags, since=weeks[0].start, until=weeks[-1].end, day=day
-                 ).group_by(unit)
+        reported += func.max(case((in_week, 1), else_=0))
+        on_time += func.max(case((and_(in_week, Report.created_at <= due), 1), else_=0))
+    stmt = live_reports(unit, reported, on_time, since=weeks[0].start, until=weeks[-1].end,
+                        day=day).group_by(unit)
     if scope is not None:
         stmt = stmt.where(col(Report.unit_id).in_(scope))
     long = OFF_LOOP if len(hamlets) > 500 else {}  # a city's or the nation's: off the loop
     result: dict[int, Completeness] = {}  # staffed hamlets first, then their ancestors
     async for part in (await session.stream(stmt, execution_options=long)).partitions(20_000):
-        result.update((row[0], Completeness(len(weeks), sum(row[1::2]), sum(row[2::2])))
-                      for row in part if row[0] in staffed and row[0] in units)
+        result.update((uid, Completeness(len(weeks), int(done), int(in_time)))
+                      for uid, done, in_time in part if uid in staffed and uid in units)
     silent, nothing = Completeness(len(weeks)), Completeness()  # shared: a national run
     for uid in hamlets:  # has 100,000 hamlets
         if uid in staffed and uid not in result:
