@@ -24,11 +24,11 @@ models/official.py), summed in the same pass over the ledger.
 from __future__ import annotations
 
 import math
-from operator import add
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
 from datetime import date, timedelta
+from functools import cache, cached_property
+from operator import add
 
 from sqlalchemy import and_, bindparam, case, func, literal, literal_column, union_all
 from sqlmodel import select
