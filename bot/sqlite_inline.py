@@ -38,15 +38,21 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and code == SQLITE_BUSY
 
 
+def _busy_wait(exc: sqlite3.OperationalError, delay: float | None) -> float:
+    """How long to wait before the next attempt after `exc`; re-raises it when it is not
+    a lock (SQLITE_BUSY) or the waits in BUSY_DELAYS are used up (delay None)."""
+    if delay is None or not is_busy(exc):
+        raise exc
+    return delay
+
+
 def _retry_busy(call: Callable[..., Any], *args: Any) -> Any:
     """In a worker thread: wait for a lock by sleeping the thread."""
     for delay in (*BUSY_DELAYS, None):
         try:
             return call(*args)
         except sqlite3.OperationalError as exc:
-            if delay is None or not is_busy(exc):
-                raise
-            time.sleep(delay)
+            time.sleep(_busy_wait(exc, delay))
     raise AssertionError("unreachable")
 
 
@@ -61,9 +67,7 @@ async def _inline(call: Callable[..., Any], *args: Any) -> Any:
         try:
             return call(*args)
         except sqlite3.OperationalError as exc:
-            if delay is None or not is_busy(exc):
-                raise
-            await _back_off(delay)
+            await _back_off(_busy_wait(exc, delay))
     raise AssertionError("unreachable")
 
 
