@@ -6,8 +6,13 @@
 Each run gets the same burst of updates spread over several private chats and is timed
 from the burst to the last sendMessage.
 
+The ratio is (b) over (a) as PTB comes, on its httpx transport. hamletbot's channel runs
+PTB on aiohttp (bot/telegram_http.py), so (c), the same bare echo bot on that transport, is
+printed too: the ratio against it is what the rest of hamletbot costs.
+
 Run:  python bench/telegram.py [--updates 1000] [--chats 50]
-Ends with `RESULT bare_ptb_per_s=… hamletbot_per_s=… ratio=…`.
+Ends with `RESULT bare_ptb_per_s=… hamletbot_per_s=… ratio=… bare_ptb_aiohttp_per_s=…
+ratio_same_transport=…`.
 """
 from __future__ import annotations
 
@@ -27,7 +32,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 
 from bench.staffed import staffed_demo  # noqa: E402
 from bot.delivery import message_handler  # noqa: E402
-from bot.telegram import TelegramChannel  # noqa: E402
+from bot.telegram import SEND_CONNECTIONS, TelegramChannel  # noqa: E402
+from bot.telegram_http import AiohttpRequest  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.fakes.telegram_harness import TOKEN, chat, text_update, user  # noqa: E402
 
@@ -43,12 +49,15 @@ async def burst(fake: FakeTelegram, updates: int, chats: int, text: str) -> floa
     return time.perf_counter() - started
 
 
-async def bare_ptb(fake: FakeTelegram, updates: int, chats: int) -> float:
+async def bare_ptb(fake: FakeTelegram, updates: int, chats: int, aiohttp: bool = False) -> float:
     async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.message.reply_text(update.message.text)
 
-    application = (Application.builder().token(TOKEN).base_url(fake.base_url)
-                   .job_queue(None).build())
+    builder = Application.builder().token(TOKEN).base_url(fake.base_url).job_queue(None)
+    if aiohttp:
+        builder = (builder.request(AiohttpRequest(pool_size=SEND_CONNECTIONS))
+                   .get_updates_request(AiohttpRequest()))
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     async with application:
         await application.updater.start_polling(timeout=5)
@@ -82,14 +91,17 @@ async def main(updates: int, chats: int) -> None:
     try:
         bare = await bare_ptb(fake, updates, chats)
         ours = await hamletbot(fake, updates, chats)
+        same = await bare_ptb(fake, updates, chats, aiohttp=True)
     finally:
         await fake.close()
-    bare_rate, our_rate = updates / bare, updates / ours
+    bare_rate, our_rate, same_rate = updates / bare, updates / ours, updates / same
     print(f"updates: {updates} over {chats} private chats, long polling, fake Bot API on loopback")
-    print(f"(a) bare PTB echo bot: {bare:.2f} s")
+    print(f"(a) bare PTB echo bot (httpx, PTB's default): {bare:.2f} s")
     print(f"(b) hamletbot /dangky (dispatch + SQLite WAL transaction + sendMessage): {ours:.2f} s")
+    print(f"(c) bare PTB echo bot on hamletbot's aiohttp transport: {same:.2f} s")
     print(f"RESULT bare_ptb_per_s={bare_rate:.0f} hamletbot_per_s={our_rate:.0f} "
-          f"ratio={our_rate / bare_rate:.2f}")
+          f"ratio={our_rate / bare_rate:.2f} bare_ptb_aiohttp_per_s={same_rate:.0f} "
+          f"ratio_same_transport={our_rate / same_rate:.2f}")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from bot.choices import pressed_choice
 from bot.config import ConfigError, Settings
 from bot.logs import LogGuard
 from bot.planner import Capabilities, File, Part, Photo, Text, plan
+from bot.telegram_http import AiohttpRequest
 from bot.telegram_payloads import PLATFORM, keyboard, placement, to_incoming
 from bot.web import read_body, update_slot
 from handlers.types import Reply
@@ -62,6 +63,7 @@ CAPTION_LIMIT = constants.MessageLimit.CAPTION_LENGTH  # 1024
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
                    Update.MY_CHAT_MEMBER]
 MAX_CONCURRENT_CHATS = 4  # SQLite has one writer: more chats at once only wait on its lock
+SEND_CONNECTIONS = 256  # to the Bot API at once, as PTB's default
 # after a failed getUpdates (network trouble, another poller: 409) or a failed update:
 # 5 s, doubling to at most a minute while the failures go on (bot/backoff.py)
 POLL_RETRY_SECONDS, POLL_RETRY_CAP = 5.0, 60.0
@@ -87,11 +89,14 @@ class TelegramChannel:
         self.poll_retry = Backoff(poll_retry_seconds, max(poll_retry_seconds, POLL_RETRY_CAP))
         self._secret = (secret or "").encode()
         # No JobQueue (the one scheduler lives in bot/) and no persistence (DESIGN.md).
-        builder = Application.builder().token(token).job_queue(None).persistence(None)
+        # The transport is aiohttp's, not httpx's (bot/telegram_http.py).
+        timeouts = {} if request_timeout is None else {"read": request_timeout,
+                                                        "write": request_timeout}
+        builder = (Application.builder().token(token).job_queue(None).persistence(None)
+                   .request(AiohttpRequest(pool_size=SEND_CONNECTIONS, **timeouts))
+                   .get_updates_request(AiohttpRequest(pool_size=1, **timeouts)))
         if base_url:
             builder = builder.base_url(base_url)
-        if request_timeout is not None:
-            builder = builder.read_timeout(request_timeout).write_timeout(request_timeout)
         self.application = builder.updater(None).build()  # we poll ourselves, see above
         self.bot_id, self.bot_username = 0, ""
         self._on_message: OnMessage | None = None
@@ -368,7 +373,8 @@ async def set_webhook(settings: Settings) -> str:
     url = settings.web.public_url + WEBHOOK_PATH
     with LogGuard([token, secret]).installed() as guard:  # a CLI command: no App runs
         try:
-            async with Bot(token, base_url=tg.base_url or "https://api.telegram.org/bot") as bot:
+            async with Bot(token, base_url=tg.base_url or "https://api.telegram.org/bot",
+                           request=AiohttpRequest(), get_updates_request=AiohttpRequest()) as bot:
                 await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         except TelegramError as exc:
             raise platform_error(exc, guard.redact) from None
