@@ -14,10 +14,12 @@ multipart when they carry a file.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass_environment
 
 import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -51,8 +53,10 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
+            # certifi's CA bundle, as httpx uses: no reliance on the system's store
+            tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls),
                 headers={"User-Agent": self.USER_AGENT})
             self._proxies = {}
 
