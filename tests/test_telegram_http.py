@@ -13,17 +13,10 @@ from telegram.request import HTTPXRequest
 from bot.telegram_http import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_harness import TOKEN
+from tests.test_telegram import fake  # noqa: F401  (the fake Bot API, a fixture)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Đúng", callback_data="c:ab12:1")]])
-
-
-@pytest.fixture
-async def fake():
-    server = await FakeTelegram(TOKEN).start()
-    yield server
-    await server.close()
-    assert server.unexpected == []
 
 
 async def _calls(fake: FakeTelegram, request, updates_request) -> list:
