@@ -66,7 +66,9 @@ class FakeTelegram:
     async def start(self) -> "FakeTelegram":
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
+        # a request whose client went away (a cancelled long poll) ends with it, as on a
+        # real server: nothing waits for an abandoned getUpdates at shutdown
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)  # loopback only
         await site.start()
