@@ -4,9 +4,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
+from typing import AsyncIterator, Callable
 
 from alembic import command
 from alembic.config import Config
@@ -128,6 +130,27 @@ def _sqlite_pragmas(dbapi_conn, _record, *, inline: bool, checkpoints: bool) -> 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def session_scope(sessions: async_sessionmaker[AsyncSession]
+                  ) -> Callable[[], AbstractAsyncContextManager[AsyncSession]]:
+    """`async with scope() as session:` for the per-message hot path. SQLAlchemy's own
+    `async with sessions()` closes the session in a task of its own behind asyncio.shield,
+    so a cancelled caller cannot abandon the close halfway: two extra turns of the event
+    loop per message. On the inline SQLite driver nothing suspends (bot/sqlite_inline.py),
+    so close() cannot be interrupted and runs in place; other drivers keep SQLAlchemy's."""
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.driver != "inline":
+        return sessions
+
+    @asynccontextmanager
+    async def scope() -> AsyncIterator[AsyncSession]:
+        session = sessions()
+        try:
+            yield session
+        finally:
+            await session.close()
+    return scope
 
 
 async def migrate(engine: AsyncEngine) -> None:

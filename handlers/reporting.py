@@ -121,7 +121,9 @@ async def _write(msg: Incoming, ctx: Context, counts: Counts, *, unit_id: int | 
 
 
 async def _accepted(ctx: Context, counts: Counts, *, template: str, **extra) -> list[Reply]:
-    await ctx.session.flush()
+    session = ctx.session
+    if session.new or session.dirty or session.deleted:  # ORM changes the roll-up must see
+        await session.flush()
     hamlet = ctx.home
     rows = await unit_progress(hamlet, ctx.local_now.year, session=ctx.session)
     return ctx.reply(template, unit=hamlet, counts=counts.values, rows=rows, **extra)

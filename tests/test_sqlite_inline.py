@@ -105,3 +105,41 @@ async def test_wal_checkpoints_run_in_a_worker_thread_every_so_many_commits(engi
         assert (checkpointer.running is None) == (i < 2)
     await checkpointer.running
     assert ran_in and ran_in[0] != threading.current_thread().name
+
+
+async def test_the_hot_path_scope_closes_its_session_in_place(engine):
+    """bot.db.session_scope on the inline driver: the session is closed where the block
+    ends (no task of its own), its connection back in the pool, and what was not
+    committed rolled back, also when the block raises."""
+    sessions = make_sessions(engine)
+    scope = bot.db.session_scope(sessions)
+    assert scope is not sessions
+
+    async def add(session, key: str) -> None:
+        await (await session.connection()).execute(text(
+            "INSERT INTO processedmessage (key, replies, created_at) "
+            "VALUES (:key, '[]', '2026-12-01')"), {"key": key})
+
+    tasks_before = len(asyncio.all_tasks())
+    async with scope() as session:
+        await add(session, "kept")
+        await session.commit()
+        await add(session, "dropped")
+    with pytest.raises(RuntimeError):
+        async with scope() as session:
+            await add(session, "raised")
+            raise RuntimeError("a handler failed")
+    assert len(asyncio.all_tasks()) == tasks_before
+    assert engine.pool.checkedout() == 0
+    async with engine.connect() as conn:
+        keys = (await conn.execute(text("SELECT key FROM processedmessage"))).scalars()
+        assert list(keys) == ["kept"]
+
+
+async def test_other_drivers_keep_sqlalchemys_shielded_close(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'thread.db'}", sqlite_driver="aiosqlite")
+    try:
+        sessions = make_sessions(engine)
+        assert bot.db.session_scope(sessions) is sessions
+    finally:
+        await engine.dispose()
