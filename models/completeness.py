@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import OFF_LOOP, as_utc, connection_of
+from models.base import OFF_LOOP, as_utc
 from models.ledger import Report, day_for_scans
 from models.members import Member
 from models.rollup import Rollup, UnitInfo, subtree_units
@@ -89,7 +89,7 @@ async def staffed_hamlets(scope: list[int] | None, *, session: AsyncSession) -> 
             .where(Member.active, Member.role == "staff", Unit.kind == "hamlet"))
     if scope is not None:
         stmt = stmt.where(col(Member.unit_id).in_(scope))
-    return set((await (await connection_of(session)).execute(stmt)).scalars())
+    return set((await (await session.connection()).execute(stmt)).scalars())
 
 
 async def completeness(units: Rollup | dict[int, UnitInfo] | Iterable[Unit] | None, week: Week,

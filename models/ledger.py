@@ -7,7 +7,7 @@ from sqlalchemy import Index, func, insert
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import OFF_LOOP, UtcField, as_utc, connection_of, utcnow
+from models.base import OFF_LOOP, UtcField, as_utc, utcnow
 from models.members import Member
 
 # "nil": the hamlet reported no new sign-ups (count 0); it counts for completeness only.
@@ -59,7 +59,7 @@ def entry(**fields) -> dict:
 async def add_entries(entries: list[dict], *, session: AsyncSession) -> None:
     """Append entries with one Core statement built once, on the session's connection (a
     report writes one per programme with every message)."""
-    conn = await connection_of(session)
+    conn = await session.connection()
     await conn.execute(_ADD, entries)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, UniqueConstraint, bindparam, insert
 from sqlmodel import Field, SQLModel, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import OFF_LOOP, UtcField, connection_of, utcnow
+from models.base import OFF_LOOP, UtcField, utcnow
 
 
 class ProcessedMessage(SQLModel, table=True):
@@ -46,7 +46,7 @@ _RECORD = insert(ProcessedMessage.__table__)
 
 async def processed(key: str, *, session: AsyncSession) -> list | None:
     """The answer stored with a handled message's key; None when it was not handled."""
-    conn = await connection_of(session)
+    conn = await session.connection()
     return (await conn.execute(_ANSWER, {"key": key})).scalar()
 
 
@@ -54,7 +54,7 @@ async def record(key: str, replies: list, created_at: datetime, *,
                  session: AsyncSession) -> None:
     """The key with its answer, in the message's transaction (a second one fails: the
     message was handled meanwhile)."""
-    conn = await connection_of(session)
+    conn = await session.connection()
     await conn.execute(_RECORD, {"key": key, "replies": replies, "created_at": created_at})
 
 

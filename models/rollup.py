@@ -34,7 +34,7 @@ from sqlalchemy import and_, bindparam, case, func, literal, literal_column, uni
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import OFF_LOOP, connection_of
+from models.base import OFF_LOOP
 from models.ledger import Report, day_for_scans
 from models.units import PROGRAMMES, Target, Unit
 from models.weeks import Week
@@ -200,7 +200,7 @@ async def subtree_units(roots: list[Unit] | None, *,
     if roots is None or any(u.kind == "city" for u in roots):
         columns = columns.execution_options(**OFF_LOOP)
     if roots is None:  # 100,000 rows: Core, without the ORM's row handling
-        return {r[0]: UnitInfo(*r) for r in await (await connection_of(session)).execute(columns)}
+        return {r[0]: UnitInfo(*r) for r in await (await session.connection()).execute(columns)}
     units = {u.id: UnitInfo(u.id, u.code, u.name, u.kind, u.parent_id, u.population,
                             u.coverage_target_pct) for u in roots}
     frontier = [u.id for u in roots if u.kind != "hamlet"]
@@ -288,7 +288,7 @@ async def _load(result: Rollup, scope: list[int] | None, *, session: AsyncSessio
     if not _long(scope):  # a hamlet's or a commune's: a few rows, on the session's connection
         stmt = (_load_statement(True, sqlite, True) if windowed
                 else _short_statement(len(scope) == 1))
-        conn = await connection_of(session)
+        conn = await session.connection()
         _add(result, (await conn.execute(stmt, params)).all())
         return
     stmt = _load_statement(scope is not None, sqlite, windowed)
