@@ -4,11 +4,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -128,29 +127,23 @@ def _sqlite_pragmas(dbapi_conn, _record, *, inline: bool, checkpoints: bool) -> 
     cur.close()
 
 
+class InPlaceSession(AsyncSession):
+    """The session of the inline SQLite driver. SQLAlchemy's `async with session` closes it
+    in a task of its own behind asyncio.shield, so that a cancelled caller cannot abandon
+    the close halfway: two extra turns of the event loop for every message. On the inline
+    driver nothing suspends (bot/sqlite_inline.py: a close is a rollback on the loop), so
+    the close cannot be interrupted and runs in place."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await self.close()
+
+
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
-def session_scope(sessions: async_sessionmaker[AsyncSession]
-                  ) -> Callable[[], AbstractAsyncContextManager[AsyncSession]]:
-    """`async with scope() as session:` for the per-message hot path. SQLAlchemy's own
-    `async with sessions()` closes the session in a task of its own behind asyncio.shield,
-    so a cancelled caller cannot abandon the close halfway: two extra turns of the event
-    loop per message. On the inline SQLite driver nothing suspends (bot/sqlite_inline.py),
-    so close() cannot be interrupted and runs in place; other drivers keep SQLAlchemy's."""
-    bind = sessions.kw.get("bind")
-    if bind is None or bind.dialect.driver != "inline":
-        return sessions
-
-    @asynccontextmanager
-    async def scope() -> AsyncIterator[AsyncSession]:
-        session = sessions()
-        try:
-            yield session
-        finally:
-            await session.close()
-    return scope
+    """Sessions of `engine`; on the inline SQLite driver they close in place
+    (InPlaceSession), on other drivers as SQLAlchemy closes them."""
+    in_place = engine.dialect.driver == "inline"
+    return async_sessionmaker(engine, class_=InPlaceSession if in_place else AsyncSession,
+                              expire_on_commit=False)
 
 
 async def migrate(engine: AsyncEngine) -> None:

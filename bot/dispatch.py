@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.choices import button_id, pressed_choice
-from bot.db import session_scope
 from bot.metrics import Metrics
 from handlers.access import Refusal, admit
 from handlers.commands import parse, suggest
@@ -50,7 +49,6 @@ class Dispatcher:
                  clock: Callable[[], datetime], metrics: Metrics, serialize: bool = False,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.sessions = sessions
-        self._scope = session_scope(sessions)  # the hot path's sessions (bot/db.py)
         self.tools = tools
         self.render, self.rules = tools.render, tools.rules
         self.clock = clock
@@ -123,7 +121,7 @@ class Dispatcher:
         return msg.text.lstrip().startswith("/")
 
     async def _handle_once(self, msg: Incoming) -> list[Reply]:
-        async with self._scope() as session:
+        async with self.sessions() as session:
             member, home, done = await sender_and_answer(msg.key, msg.platform, msg.user_id,
                                                          session=session)
             if done is not None:

@@ -125,7 +125,7 @@ async def _accepted(ctx: Context, counts: Counts, *, template: str, **extra) -> 
     if session.new or session.dirty or session.deleted:  # ORM changes the roll-up must see
         await session.flush()
     hamlet = ctx.home
-    rows = await unit_progress(hamlet, ctx.local_now.year, session=ctx.session)
+    rows = await unit_progress(hamlet, ctx.local_now.year, session=session)
     return ctx.reply(template, unit=hamlet, counts=counts.values, rows=rows, **extra)
 
 

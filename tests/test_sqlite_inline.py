@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.db
 import bot.sqlite_inline
@@ -107,13 +108,12 @@ async def test_wal_checkpoints_run_in_a_worker_thread_every_so_many_commits(engi
     assert ran_in and ran_in[0] != threading.current_thread().name
 
 
-async def test_the_hot_path_scope_closes_its_session_in_place(engine):
-    """bot.db.session_scope on the inline driver: the session is closed where the block
-    ends (no task of its own), its connection back in the pool, and what was not
+async def test_sessions_close_in_place(engine):
+    """Sessions on the inline driver (bot.db.InPlaceSession): the session is closed where
+    the block ends (no task of its own), its connection back in the pool, and what was not
     committed rolled back, also when the block raises."""
     sessions = make_sessions(engine)
-    scope = bot.db.session_scope(sessions)
-    assert scope is not sessions
+    assert sessions.class_ is bot.db.InPlaceSession
 
     async def add(session, key: str) -> None:
         await (await session.connection()).execute(text(
@@ -121,12 +121,12 @@ async def test_the_hot_path_scope_closes_its_session_in_place(engine):
             "VALUES (:key, '[]', '2026-12-01')"), {"key": key})
 
     tasks_before = len(asyncio.all_tasks())
-    async with scope() as session:
+    async with sessions() as session:
         await add(session, "kept")
         await session.commit()
         await add(session, "dropped")
     with pytest.raises(RuntimeError):
-        async with scope() as session:
+        async with sessions() as session:
             await add(session, "raised")
             raise RuntimeError("a handler failed")
     assert len(asyncio.all_tasks()) == tasks_before
@@ -140,6 +140,6 @@ async def test_other_drivers_keep_sqlalchemys_shielded_close(tmp_path):
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'thread.db'}", sqlite_driver="aiosqlite")
     try:
         sessions = make_sessions(engine)
-        assert bot.db.session_scope(sessions) is sessions
+        assert sessions.class_ is AsyncSession
     finally:
         await engine.dispose()
